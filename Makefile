@@ -1,0 +1,35 @@
+# make book  : build the HTML book into _build/html (creates .venv/ on first use)
+# make test  : unit tests, nbval over every notebook, the book build (warnings fail it)
+# make execute : re-execute every notebook in place (after changing code or helpers)
+VENV     := .venv
+PY       := $(VENV)/bin/python
+STAMP    := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+JOBS     ?= 2
+
+.PHONY: book test unit nbval execute benchmarks clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.txt -e .
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+unit: $(STAMP)
+	$(PY) -m pytest tests -q -n $(JOBS)
+
+nbval: $(STAMP)
+	$(PY) -m pytest --nbval --nbval-current-env -q -n $(JOBS) --dist loadfile notebooks
+
+test: unit nbval book
+
+execute: $(STAMP)
+	$(PY) scripts/execute_notebooks.py $(NOTEBOOKS)
+
+benchmarks: $(STAMP)
+	bash benchmarks/run_all.sh
+
+clean:
+	rm -rf _build

@@ -1,0 +1,217 @@
+r"""Gradient-descent optimizers written as short update rules.
+
+Each optimizer is a :class:`torch.optim.Optimizer` subclass, so learning-rate schedulers, parameter
+groups and ``state_dict()`` work with it. A subclass implements one method, :meth:`update_param`,
+which updates one parameter :math:`\Theta` from its gradient :math:`g = \nabla_\Theta f(\Theta^t)`
+and its per-parameter state. The symbols match the book: learning rate :math:`\eta`, decay rates
+:math:`\beta, \beta_1, \beta_2`, moments :math:`m, v`.
+
+A learning rate is a non-negative float, or a tensor that broadcasts against the parameter (one rate
+per row), which is how :func:`optim_helpers.train_curves` runs many learning rates at once.
+"""
+
+import math
+
+import torch
+
+__all__ = ["OptimizerBase", "GD", "RMSProp", "Adam", "AdamW"]
+
+
+def _check_lr(lr):
+    bad = (
+        not bool(torch.isfinite(lr).all() and (lr >= 0).all())
+        if isinstance(lr, torch.Tensor)
+        else not (math.isfinite(lr) and lr >= 0.0)
+    )
+    if bad:
+        raise ValueError(f"Invalid learning rate: {lr} (must be finite and >= 0)")
+
+
+def _check_beta(name, beta):
+    if not 0.0 <= beta < 1.0:
+        raise ValueError(f"Invalid {name} value: {beta} (must be in [0, 1))")
+
+
+def _check_nonnegative(name, value):
+    if not (math.isfinite(value) and value >= 0.0):
+        raise ValueError(f"Invalid {name} value: {value} (must be finite and >= 0)")
+
+
+class OptimizerBase(torch.optim.Optimizer):
+    """Template: zeroing gradients, looping over parameters and the ``lr`` property live here.
+
+    Subclasses override :meth:`update_param` only.
+    """
+
+    def __init__(self, params, defaults):
+        _check_lr(defaults["lr"])
+        super().__init__(params, defaults)
+
+    @property
+    def lr(self):
+        """The learning rate shared by every parameter group (setting it writes every group)."""
+        rates = [group["lr"] for group in self.param_groups]
+        first = rates[0]
+        if any(r is not first and not _same_rate(r, first) for r in rates[1:]):
+            raise ValueError(f"Parameter groups have different learning rates: {rates}")
+        return first
+
+    @lr.setter
+    def lr(self, value):
+        if isinstance(value, torch.Tensor) and value.ndim == 0:
+            value = value.item()
+        _check_lr(value)
+        for group in self.param_groups:
+            group["lr"] = value
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; return the closure's loss if one is given."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    self.update_param(p, p.grad, self.state[p], group)
+        return loss
+
+    def update_param(self, p, grad, state, group):
+        """Update parameter ``p`` in place from ``grad``, its ``state`` dict and its ``group``'s settings."""
+        raise NotImplementedError
+
+    @staticmethod
+    def descend(p, direction, lr, denominator=None):
+        r"""In place: :math:`p \leftarrow p - \eta \cdot \text{direction} / \text{denominator}`.
+
+        Fused in-place kernels either way; a tensor of rates broadcasts with the same rounding
+        as one float rate, so a batched trajectory follows its single run.
+        """
+        if isinstance(lr, torch.Tensor):
+            if denominator is None:
+                p.addcmul_(direction, lr, value=-1)
+            else:
+                p.addcdiv_(direction * lr, denominator, value=-1)
+        elif denominator is None:
+            p.add_(direction, alpha=-lr)
+        else:
+            p.addcdiv_(direction, denominator, value=-lr)
+
+
+def _same_rate(a, b):
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and torch.equal(a, b)
+    return a == b
+
+
+class GD(OptimizerBase):
+    r"""Gradient descent with optional momentum as an exponential moving average.
+
+    .. math::
+        m^t = \beta\, m^{t-1} + (1 - \beta)\, g^t, \qquad \Theta^{t+1} = \Theta^t - \eta\, m^t,
+        \qquad m^0 = 0.
+
+    With :math:`\beta = 0` this is plain gradient descent, :math:`\Theta^{t+1} = \Theta^t - \eta g^t`.
+
+    Note: ``torch.optim.SGD`` uses the heavy-ball form :math:`b^t = \beta b^{t-1} + g^t`, so
+    ``GD(lr, momentum=beta)`` equals ``torch.optim.SGD(lr=lr * (1 - beta), momentum=beta)``.
+    """
+
+    def __init__(self, params, lr, momentum=0.0):
+        _check_beta("momentum", momentum)
+        super().__init__(params, dict(lr=lr, momentum=momentum))
+
+    def update_param(self, p, grad, state, group):
+        beta = group["momentum"]
+        if beta == 0.0:
+            self.descend(p, grad, group["lr"])
+            return
+        if "m" not in state:
+            state["m"] = torch.zeros_like(p)
+        m = state["m"].mul_(beta).add_(grad, alpha=1 - beta)  # m = beta*m + (1-beta)*g
+        self.descend(p, m, group["lr"])
+
+
+class RMSProp(OptimizerBase):
+    r"""RMSProp: divide the gradient by a running root mean square of its history.
+
+    .. math::
+        v^t = \beta\, v^{t-1} + (1 - \beta)\, (g^t)^2, \qquad
+        \Theta^{t+1} = \Theta^t - \eta\, \frac{g^t}{\sqrt{v^t} + \epsilon}, \qquad v^0 = 0.
+
+    :math:`\epsilon` keeps a zero gradient (with :math:`v^t = 0`) from producing ``0/0 = NaN``.
+    Equals ``torch.optim.RMSprop(lr, alpha=beta, eps=eps)``.
+    """
+
+    def __init__(self, params, lr, beta=0.9, eps=1e-8):
+        _check_beta("beta", beta)
+        _check_nonnegative("eps", eps)
+        super().__init__(params, dict(lr=lr, beta=beta, eps=eps))
+
+    def update_param(self, p, grad, state, group):
+        beta = group["beta"]
+        if "v" not in state:
+            state["v"] = torch.zeros_like(p)
+        v = state["v"].mul_(beta).addcmul_(grad, grad, value=1 - beta)  # v = beta*v + (1-beta)*g^2
+        self.descend(p, grad, group["lr"], v.sqrt().add_(group["eps"]))
+
+
+def _adam_defaults(lr, beta1, beta2, eps):
+    _check_beta("beta1", beta1)
+    _check_beta("beta2", beta2)
+    _check_nonnegative("eps", eps)
+    return dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+
+
+class Adam(OptimizerBase):
+    r"""Adam: momentum on the gradient, RMSProp on its scale, both bias-corrected.
+
+    .. math::
+        m^t = \beta_1 m^{t-1} + (1 - \beta_1) g^t, \qquad
+        v^t = \beta_2 v^{t-1} + (1 - \beta_2) (g^t)^2,
+
+        \hat m^t = \frac{m^t}{1 - \beta_1^t}, \qquad \hat v^t = \frac{v^t}{1 - \beta_2^t}, \qquad
+        \Theta^{t+1} = \Theta^t - \eta\, \frac{\hat m^t}{\sqrt{\hat v^t} + \epsilon},
+
+    with :math:`m^0 = v^0 = 0` and :math:`t = 1` at the first step. Equals ``torch.optim.Adam``
+    (Kingma & Ba, 2015).
+    """
+
+    def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(params, _adam_defaults(lr, beta1, beta2, eps))
+
+    def update_param(self, p, grad, state, group):
+        beta1, beta2 = group["beta1"], group["beta2"]
+        if "t" not in state:
+            state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+        state["t"] += 1
+        t = state["t"]
+        m = state["m"].lerp_(grad, 1 - beta1)  # m = beta1*m + (1-beta1)*g
+        v = state["v"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)  # v = beta2*v + (1-beta2)*g^2
+        # eta * m_hat / (sqrt(v_hat) + eps), with the two corrections folded into scalars
+        denominator = (v.sqrt() / math.sqrt(1 - beta2**t)).add_(group["eps"])
+        self.descend(p, m, group["lr"] / (1 - beta1**t), denominator)
+
+
+class AdamW(Adam):
+    r"""AdamW: Adam with weight decay decoupled from the gradient.
+
+    .. math::
+        \Theta^{t+1} = \Theta^t - \eta \left( \frac{\hat m^t}{\sqrt{\hat v^t} + \epsilon}
+        + \lambda\, \Theta^t \right),
+
+    where :math:`m, v` see only the loss gradient: the decay :math:`\lambda\Theta` is taken out of
+    the gradient, so the adaptive scaling does not shrink it (Loshchilov & Hutter). Adding
+    :math:`\lambda\Theta` to the gradient instead (L2 regularization in Adam) is not the same.
+    Equals ``torch.optim.AdamW``.
+    """
+
+    def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2):
+        _check_nonnegative("weight_decay", weight_decay)
+        defaults = dict(_adam_defaults(lr, beta1, beta2, eps), weight_decay=weight_decay)
+        OptimizerBase.__init__(self, params, defaults)
+
+    def update_param(self, p, grad, state, group):
+        p.mul_(1 - group["lr"] * group["weight_decay"])  # decoupled decay: Theta -= eta*lambda*Theta
+        super().update_param(p, grad, state, group)

@@ -1,0 +1,138 @@
+"""Plots of loss surfaces and optimizer paths.
+
+The grid under a surface is evaluated in one vectorized call and cached, so drawing several paths
+on the same surface computes it once. Functions draw on the Axes they are given and return data or
+the Axes; they never show or print.
+"""
+
+import functools
+
+import numpy as np
+import torch
+from matplotlib.contour import ContourSet
+
+from .surfaces import pathological_loss
+from .trajectories import train_curve
+
+__all__ = ["surface_grid", "plot_surface", "plot_contourf", "plot_path", "plot_gd_steps", "path_label"]
+
+
+def surface_grid(f, x_min=-5, x_max=5, y_min=-5, y_max=5, N=50):
+    """Evaluate ``f`` on an ``N x N`` grid in one call; cached per (f, window, N).
+
+    Returns:
+        Read-only arrays ``X, Y, Z`` of shape ``(N, N)``; ``Z[i, j] = f(X[i, j], Y[i, j])``.
+    """
+    return _surface_grid(f, float(x_min), float(x_max), float(y_min), float(y_max), int(N))
+
+
+@functools.lru_cache(maxsize=64)
+def _surface_grid(f, x_min, x_max, y_min, y_max, N):
+    if N < 2:
+        raise ValueError(f"Invalid grid size N: {N} (must be >= 2)")
+    x = torch.linspace(x_min, x_max, N, dtype=torch.float64)
+    y = torch.linspace(y_min, y_max, N, dtype=torch.float64)
+    Y, X = torch.meshgrid(y, x, indexing="ij")
+    with torch.no_grad():
+        Z = torch.as_tensor(f(X, Y))
+    if Z.shape != X.shape:
+        raise ValueError(
+            f"Surface {getattr(f, '__name__', f)!r} returned shape {tuple(Z.shape)} on a grid of shape "
+            f"{tuple(X.shape)}: it must broadcast over tensors of any shape"
+        )
+    arrays = tuple(a.numpy() for a in (X, Y, Z))
+    for a in arrays:
+        a.setflags(write=False)
+    return arrays
+
+
+def _label_axes(ax, title):
+    ax.set_xlabel("$w_0$")
+    ax.set_ylabel("$w_1$")
+    ax.set_title(title)
+
+
+def plot_surface(ax, f, title="", x_min=-5, x_max=5, y_min=-5, y_max=5, N=50, cmap="viridis"):
+    """Draw ``f`` as a 3-D surface on a ``projection="3d"`` Axes; return the Axes."""
+    X, Y, Z = surface_grid(f, x_min, x_max, y_min, y_max, N)
+    ax.plot_surface(X, Y, Z, cmap=cmap)
+    _label_axes(ax, title)
+    return ax
+
+
+def plot_path(ax, w_hist, color=None, **kw):
+    """Draw a path ``w_hist[:, :2]`` as one line with a dot per step; return the ``Line2D``.
+
+    Non-finite points (a diverging run) are left out of the line.
+    """
+    xy = np.asarray(w_hist, dtype=float)[:, :2].copy()
+    xy[~np.isfinite(xy).all(axis=1)] = np.nan
+    kw.setdefault("marker", "o")
+    kw.setdefault("markersize", 2.5)
+    kw.setdefault("linewidth", 1.2)
+    (line,) = ax.plot(xy[:, 0], xy[:, 1], color=color, **kw)
+    return line
+
+
+def plot_contourf(
+    ax, f, w_hist, color, title="", x_min=-5, x_max=5, y_min=-5, y_max=5, N=50, levels=20, **kw
+):
+    """Draw the filled contours of ``f`` (once per Axes) and the path ``w_hist`` on top; return the Axes.
+
+    A second call on the same Axes adds only its path: the contour plot is not stacked again.
+    ``kw`` goes to the path's line (``label``, ``zorder``, ...).
+    """
+    if not any(isinstance(c, ContourSet) for c in ax.collections):
+        X, Y, Z = surface_grid(f, x_min, x_max, y_min, y_max, N)
+        ax.contourf(X, Y, Z, levels=levels, cmap="viridis", zorder=0)
+    kw.setdefault("zorder", 2)
+    plot_path(ax, w_hist, color=color, **kw)
+    _label_axes(ax, title)
+    return ax
+
+
+def path_label(optim, optim_params, label_map=None):
+    """``"GD(η=0.1, β=0.9)"``-style legend label from an optimizer class and its parameters."""
+    label_map = label_map or {}
+    name = getattr(optim, "__name__", str(optim))
+    if not optim_params:
+        return name
+    return name + " (" + ", ".join(f"{label_map.get(k, k)}={v}" for k, v in optim_params.items()) + ")"
+
+
+def plot_gd_steps(
+    ax,
+    optim,
+    optim_params,
+    label_map=None,
+    w_init=(-2.5, 2.5),
+    num_steps=300,
+    loss_fn=pathological_loss,
+    window=(-10, 10, -10, 10),
+    scheduler=None,
+    **plot_kw,
+):
+    """Run :func:`train_curve` and draw the path on ``ax[0]`` (over the contours) and the loss on ``ax[1]``.
+
+    Args:
+        ax: two Axes, e.g. from ``plt.subplots(1, 2)``.
+        optim, optim_params, w_init, num_steps, loss_fn, scheduler: passed to :func:`train_curve`.
+        label_map: display names of parameters in the legend, e.g. ``{"lr": r"$\\eta$"}``.
+        window: ``(x_min, x_max, y_min, y_max)`` of the contour grid.
+        plot_kw: line properties, e.g. ``color="red"``.
+
+    Returns:
+        The path, an array of shape ``(num_steps + 1, 3)``.
+    """
+    label = path_label(optim, optim_params, label_map)
+    path = train_curve(optim, optim_params, w_init=w_init, loss_fn=loss_fn, num_steps=num_steps, scheduler=scheduler)
+    x_min, x_max, y_min, y_max = window
+    plot_contourf(
+        ax[0], loss_fn, path, plot_kw.pop("color", None), x_min=x_min, x_max=x_max, y_min=y_min, y_max=y_max,
+        label=label, **plot_kw,
+    )
+    ax[1].plot(path[:, 2], label=label, color=ax[0].lines[-1].get_color(), zorder=plot_kw.get("zorder", 1))
+    ax[1].set_xlabel("steps")
+    ax[1].set_ylabel("loss")
+    ax[1].grid(linestyle="dotted", alpha=0.8)
+    return path

@@ -1,0 +1,120 @@
+"""Optimizer trajectories over a 2-D loss surface: one run, or K runs in one vectorized loop."""
+
+import numbers
+
+import numpy as np
+import torch
+
+from .surfaces import pathological_loss
+
+__all__ = ["train_curve", "train_curves"]
+
+
+def train_curve(
+    optim,
+    optim_params,
+    w_init=(5.0, 5.0),
+    loss_fn=pathological_loss,
+    num_steps=100,
+    scheduler=None,
+    dtype=torch.float32,
+):
+    """Run ``optim`` on ``loss_fn`` from ``w_init`` and record the path.
+
+    Args:
+        optim: an optimizer class, e.g. ``GD`` or ``torch.optim.Adam``.
+        optim_params: keyword arguments for it, e.g. ``{"lr": 0.1, "momentum": 0.9}``.
+        w_init: the start :math:`(w_0, w_1)`.
+        loss_fn: a surface ``f(w0, w1) -> tensor``.
+        num_steps: number of optimizer steps.
+        scheduler: optional factory ``scheduler(optimizer) -> LRScheduler``, stepped after every
+            optimizer step, e.g. ``functools.partial(StepLR, step_size=100, gamma=0.5)``.
+        dtype: the dtype of the weights.
+
+    Returns:
+        ``np.ndarray`` of shape ``(num_steps + 1, 3)`` whose row ``t`` is ``(w0_t, w1_t, loss(w_t))``;
+        row 0 is the start. A diverging run gives non-finite rows; it never raises.
+    """
+    _check_num_steps(num_steps)
+    w = torch.nn.Parameter(torch.tensor(w_init, dtype=dtype))
+    optimizer = optim([w], **optim_params)
+    schedule = scheduler(optimizer) if scheduler is not None else None
+    path = torch.empty(num_steps + 1, 3, dtype=dtype)
+    for t in range(num_steps + 1):
+        loss = loss_fn(w[0], w[1])
+        path[t, :2] = w.detach()
+        path[t, 2] = loss.detach()
+        if t < num_steps:
+            _descend(optimizer, schedule, loss)
+    return path.numpy()
+
+
+def _check_num_steps(num_steps):
+    if not (isinstance(num_steps, numbers.Integral) and num_steps >= 0):
+        raise ValueError(f"Invalid num_steps: {num_steps} (must be an int >= 0)")
+
+
+def _descend(optimizer, schedule, loss):
+    """One optimizer step on ``loss`` (summed over trajectories), then one scheduler step."""
+    optimizer.zero_grad()
+    total = loss.sum()
+    total.backward()
+    optimizer.step()
+    if isinstance(schedule, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        schedule.step(total.item())
+    elif schedule is not None:
+        schedule.step()
+
+
+def train_curves(
+    optim,
+    optim_params,
+    w_inits=((5.0, 5.0),),
+    lrs=None,
+    loss_fn=pathological_loss,
+    num_steps=100,
+    scheduler=None,
+    dtype=torch.float32,
+):
+    """Run K trajectories at once: K starting points, K learning rates, or both (paired).
+
+    The K points are the rows of one ``(K, 2)`` parameter, and the loss is the sum of the K
+    losses, so each row receives exactly its own gradient. Every optimizer here updates element by
+    element, so each row follows the same path as its own :func:`train_curve` run.
+
+    Args:
+        optim, optim_params, loss_fn, num_steps, dtype: as in :func:`train_curve`.
+        w_inits: K starts of shape ``(K, 2)``, or one start ``(2,)`` shared by every learning rate.
+        lrs: optional K learning rates, one per trajectory (overrides ``optim_params["lr"]``).
+        scheduler: as in :func:`train_curve`; not available together with ``lrs``.
+
+    Returns:
+        ``np.ndarray`` of shape ``(K, num_steps + 1, 3)``: ``out[k]`` is trajectory k as
+        :func:`train_curve` returns it.
+    """
+    _check_num_steps(num_steps)
+    starts = torch.as_tensor(np.asarray(w_inits, dtype=np.float64), dtype=dtype)
+    params = dict(optim_params)
+    if lrs is not None:
+        if scheduler is not None:
+            raise ValueError("A scheduler with per-trajectory lrs is not supported; run one lr at a time")
+        rates = torch.as_tensor(np.asarray(lrs, dtype=np.float64), dtype=dtype).reshape(-1, 1)
+        params["lr"] = rates
+        if starts.ndim == 1:
+            starts = starts.expand(len(rates), 2)
+    if starts.ndim != 2 or starts.shape[1] != 2:
+        raise ValueError(f"Invalid w_inits shape: {tuple(starts.shape)} (expected (K, 2) or (2,))")
+    if lrs is not None and len(starts) != len(params["lr"]):
+        raise ValueError(f"Got {len(starts)} starts for {len(params['lr'])} learning rates")
+
+    w = torch.nn.Parameter(starts.clone())
+    optimizer = optim([w], **params)
+    schedule = scheduler(optimizer) if scheduler is not None else None
+    path = torch.empty(num_steps + 1, len(starts), 3, dtype=dtype)
+    for t in range(num_steps + 1):
+        loss = loss_fn(w[:, 0], w[:, 1])
+        path[t, :, :2] = w.detach()
+        path[t, :, 2] = loss.detach()
+        if t < num_steps:
+            _descend(optimizer, schedule, loss)
+    return path.transpose(0, 1).numpy()

@@ -1,0 +1,238 @@
+"""Explorers: sliders that redraw a figure, live in a kernel and precomputed for the static book.
+
+An :class:`Explorer` holds one matplotlib figure and an ``update(**values)`` function that changes the
+figure's artists in place (line data, titles) for one choice of slider values. It shows itself two ways
+in one output:
+
+- in a live kernel (Jupyter, JupyterLab, VS Code, Colab): ipywidgets sliders; each move calls
+  ``update`` and re-renders the existing figure into an image widget (no new figure, no new grid);
+- in the static HTML book: a self-contained player (plain HTML, CSS and a few lines of inline JavaScript,
+  nothing fetched) whose range inputs switch between frames precomputed for every combination of
+  slider values. Every frame is labelled with its values.
+
+The book's configuration gives the static player priority over the widget view, so no kernel is needed.
+"""
+
+import base64
+import hashlib
+import html
+import inspect
+import io
+import itertools
+import json
+
+import numpy as np
+
+from .plotting import path_label, plot_contourf, plot_path, surface_grid
+from .surfaces import pathological_loss
+from .trajectories import train_curve
+
+__all__ = ["Explorer", "trajectory_explorer", "START_SLIDERS"]
+
+# Path colours that stand out on the viridis contours, in order.
+PATH_COLORS = ("red", "white", "orange", "black", "magenta")
+
+# Slider names that set the start point or the run length rather than an optimizer argument.
+START_SLIDERS = ("w0", "w1", "num_steps")
+
+
+def _fmt(value):
+    return f"{value:g}" if isinstance(value, (int, float, np.floating, np.integer)) else str(value)
+
+
+class Explorer:
+    """A figure with sliders.
+
+    Args:
+        fig: the matplotlib figure to redraw.
+        update: ``update(**values)`` changes the figure's artists for one choice of slider values.
+        sliders: ``{name: [value, ...]}``: the values each slider offers (the static player needs a
+            finite set; the live sliders offer the same ones).
+        initial: optional ``{name: value}`` to start from (default: the middle of each list).
+        max_frames: refuse more combinations than this (each is one image in the page).
+        dpi: resolution of the rendered frames.
+    """
+
+    def __init__(self, fig, update, sliders, initial=None, max_frames=80, dpi=72):
+        if not sliders:
+            raise ValueError("An explorer needs at least one slider")
+        self.sliders = {name: list(values) for name, values in sliders.items()}
+        for name, values in self.sliders.items():
+            if not values:
+                raise ValueError(f"Slider {name!r} has no values")
+        n_frames = int(np.prod([len(v) for v in self.sliders.values()]))
+        if n_frames > max_frames:
+            raise ValueError(f"{n_frames} slider combinations exceed max_frames={max_frames}")
+        initial = initial or {}
+        unknown = set(initial) - set(self.sliders)
+        if unknown:
+            raise ValueError(f"Initial values for unknown sliders: {sorted(unknown)}")
+        self.initial = {n: initial.get(n, v[len(v) // 2]) for n, v in self.sliders.items()}
+        self.fig, self._update, self.dpi = fig, update, dpi
+        self._title = fig.suptitle("", fontsize="medium")
+
+    def label(self, **values):
+        """``"lr = 0.3, w0 = -4"``: the caption of one frame."""
+        return ", ".join(f"{name} = {_fmt(values[name])}" for name in self.sliders)
+
+    def update(self, **values):
+        """Redraw the existing figure for ``values`` (its artists change; nothing is re-created)."""
+        self._update(**values)
+        self._title.set_text(self.label(**values))
+
+    def render(self, **values):
+        """PNG bytes of the figure for ``values``."""
+        self.update(**values)
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png", dpi=self.dpi)
+        return buffer.getvalue()
+
+    def frames(self):
+        """``{(i, j, ...): PNG bytes}`` for every combination of slider value indices."""
+        names = list(self.sliders)
+        frames = {}
+        for idx in itertools.product(*(range(len(self.sliders[n])) for n in names)):
+            frames[idx] = self.render(**{n: self.sliders[n][i] for n, i in zip(names, idx)})
+        self.update(**self.initial)
+        return frames
+
+    def to_html(self):
+        """The self-contained static player: range inputs switching precomputed PNG frames."""
+        names = list(self.sliders)
+        frames = {
+            ",".join(map(str, idx)): "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+            for idx, png in self.frames().items()
+        }
+        start = [self.sliders[n].index(self.initial[n]) for n in names]
+        uid = "explorer-" + hashlib.sha1("".join(frames.values()).encode()).hexdigest()[:12]
+        labels = {n: [_fmt(v) for v in self.sliders[n]] for n in names}
+        controls = "".join(
+            f'<label style="margin-right:1.5em">{html.escape(n)} '
+            f'<input type="range" name="{html.escape(n)}" min="0" max="{len(self.sliders[n]) - 1}" '
+            f'step="1" value="{i}" aria-label="{html.escape(n)}"> '
+            f"<output>{html.escape(labels[n][i])}</output></label>"
+            for n, i in zip(names, start)
+        )
+        first = frames[",".join(map(str, start))]
+        alt = html.escape(self.label(**self.initial))
+        return f"""<div class="optim-explorer" id="{uid}">
+<img class="optim-explorer-frame" src="{first}" alt="{alt}" style="max-width:100%;height:auto">
+<div class="optim-explorer-controls">{controls}</div>
+<script>
+(function () {{
+  var root = document.getElementById("{uid}");
+  var frames = {json.dumps(frames)};
+  var labels = {json.dumps(labels)};
+  var image = root.querySelector("img");
+  var inputs = Array.prototype.slice.call(root.querySelectorAll("input[type=range]"));
+  function show() {{
+    var parts = inputs.map(function (el) {{
+      el.nextElementSibling.textContent = labels[el.name][el.value];
+      return el.name + " = " + labels[el.name][el.value];
+    }});
+    image.src = frames[inputs.map(function (el) {{ return el.value; }}).join(",")];
+    image.alt = parts.join(", ");
+  }}
+  inputs.forEach(function (el) {{ el.addEventListener("input", show); }});
+}})();
+</script>
+</div>"""
+
+    def widget(self):
+        """The live form: ipywidgets selection sliders above an image of the figure."""
+        import ipywidgets
+
+        image = ipywidgets.Image(value=self.render(**self.initial), format="png")
+        controls = {
+            n: ipywidgets.SelectionSlider(options=[(_fmt(v), v) for v in values], value=self.initial[n],
+                                          description=n, continuous_update=True)
+            for n, values in self.sliders.items()
+        }
+
+        def on_change(_change):
+            image.value = self.render(**{n: c.value for n, c in controls.items()})
+
+        for control in controls.values():
+            control.observe(on_change, names="value")
+        return ipywidgets.VBox([ipywidgets.HBox(list(controls.values())), image])
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = {"text/html": self.to_html(), "text/plain": f"Explorer({self.label(**self.initial)})"}
+        try:
+            bundle.update(self.widget()._repr_mimebundle_())
+        except ImportError:  # no ipywidgets: the static player still works
+            pass
+        return bundle
+
+
+def _optimizer_args(optim, values):
+    accepted = inspect.signature(optim).parameters
+    return {k: v for k, v in values.items() if k in accepted and k not in START_SLIDERS}
+
+
+def trajectory_explorer(
+    optimizers,
+    sliders,
+    loss_fn=pathological_loss,
+    w_init=(-4.0, 5.0),
+    num_steps=100,
+    window=(-5, 5, -7, 7),
+    N=100,
+    initial=None,
+    figsize=(9, 3.4),
+    **explorer_kw,
+):
+    """An explorer of optimizer paths: contours with paths (left) and loss against steps (right).
+
+    Args:
+        optimizers: ``[(optim_class, fixed_params), ...]`` compared side by side, e.g.
+            ``[(GD, {}), (GD, {"momentum": 0.9})]``.
+        sliders: ``{name: values}``. A name that is a constructor argument of an optimizer (``lr``,
+            ``momentum``, ``beta``, ``beta1``, ...) is passed to it; ``w0``, ``w1`` move the start,
+            ``num_steps`` sets the run length.
+        loss_fn, w_init, num_steps: the surface, the default start and the default run length.
+        window, N: the contour window ``(x_min, x_max, y_min, y_max)`` and grid size (computed once).
+
+    Returns:
+        An :class:`Explorer`; ``explorer.paths(**values)`` gives the paths it draws.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (ax_path, ax_loss) = plt.subplots(1, 2, figsize=figsize, layout="constrained")
+    x_min, x_max, y_min, y_max = window
+    longest = max([num_steps] + list(sliders.get("num_steps", [])))
+    empty = np.full((1, 3), np.nan)
+    path_lines, loss_lines = [], []
+    for (optim, fixed), color in zip(optimizers, itertools.cycle(PATH_COLORS)):
+        plot_contourf(ax_path, loss_fn, empty, color, x_min=x_min, x_max=x_max, y_min=y_min, y_max=y_max, N=N)
+        path_lines.append(ax_path.lines[-1])
+        (line,) = ax_loss.plot([], [], color=path_lines[-1].get_color(), label=path_label(optim, fixed))
+        loss_lines.append(line)
+    start_marker = plot_path(ax_path, empty, color="yellow", marker="*", markersize=11, zorder=3, linestyle="none")
+    ax_path.set_xlim(x_min, x_max)
+    ax_path.set_ylim(y_min, y_max)
+    _, _, Z = surface_grid(loss_fn, x_min, x_max, y_min, y_max, N)
+    ax_loss.set(xlim=(0, longest), ylim=(0.0, float(np.nanmax(Z)) * 1.05), xlabel="steps", ylabel="loss")
+    ax_loss.grid(linestyle="dotted", alpha=0.8)
+    ax_loss.legend(loc="upper right", fontsize="small")
+
+    def paths(**values):
+        start = (values.get("w0", w_init[0]), values.get("w1", w_init[1]))
+        steps = int(values.get("num_steps", num_steps))
+        return [
+            train_curve(optim, {**fixed, **_optimizer_args(optim, values)}, w_init=start, loss_fn=loss_fn,
+                        num_steps=steps)
+            for optim, fixed in optimizers
+        ]
+
+    def update(**values):
+        for path, path_line, loss_line in zip(paths(**values), path_lines, loss_lines):
+            path_line.set_data(path[:, 0], path[:, 1])
+            loss_line.set_data(np.arange(len(path)), path[:, 2])
+        start_marker.set_data([values.get("w0", w_init[0])], [values.get("w1", w_init[1])])
+
+    explorer = Explorer(fig, update, sliders, initial=initial, **explorer_kw)
+    explorer.paths = paths
+    explorer.update(**explorer.initial)
+    plt.close(fig)  # shown through the explorer, not as a separate figure
+    return explorer
