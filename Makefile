@@ -1,5 +1,5 @@
 # make book  : build the HTML book into _build/html (creates .venv/ on first use)
-# make test  : unit tests, nbval over every notebook, the book build (warnings fail it)
+# make test  : unit tests, nbval over every notebook, the book build (warnings fail it), browser tests
 # make execute : re-execute every notebook in place (after changing code or helpers)
 VENV     := .venv
 PY       := $(VENV)/bin/python
@@ -7,7 +7,7 @@ STAMP    := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 JOBS     ?= 2
 
-.PHONY: book test unit nbval execute benchmarks clean
+.PHONY: book test unit nbval browser execute benchmarks clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -18,12 +18,17 @@ book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 unit: $(STAMP)
-	$(PY) -m pytest tests -q -n $(JOBS)
+	$(PY) -m pytest tests -q -n $(JOBS) --ignore=tests/browser
+
+# Needs the built book and Debian's chromium (apt-get install -y chromium); screenshots go to _build/screenshots.
+browser: $(STAMP)
+	$(PY) -m pytest tests/browser -q
 
 nbval: $(STAMP)
 	$(PY) -m pytest --nbval --nbval-current-env -q -n $(JOBS) --dist loadfile notebooks
 
 test: unit nbval book
+	$(MAKE) browser
 
 execute: $(STAMP)
 	$(PY) scripts/execute_notebooks.py $(NOTEBOOKS)

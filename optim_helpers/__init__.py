@@ -2,7 +2,7 @@
 
 Optimizers (``GD``, ``RMSProp``, ``Adam``, ``AdamW``) are ``torch.optim.Optimizer`` subclasses;
 surfaces are broadcasting functions ``f(w0, w1)``; ``train_curve`` and ``train_curves`` record
-trajectories; the ``plot_*`` functions draw them.
+trajectories; the ``plot_*`` functions draw them; explorers add sliders.
 """
 
 from .optimizers import GD, Adam, AdamW, OptimizerBase, RMSProp
@@ -19,6 +19,7 @@ from .surfaces import (
     saddle,
 )
 from .trajectories import train_curve, train_curves
+from .widgets import Explorer, trajectory_explorer
 
 __all__ = [
     "OptimizerBase",
@@ -43,4 +44,6 @@ __all__ = [
     "plot_path",
     "plot_gd_steps",
     "path_label",
+    "Explorer",
+    "trajectory_explorer",
 ]

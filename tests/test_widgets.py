@@ -1,0 +1,121 @@
+"""Explorers: in-place redraws, the static player's frames and controls, the live widget."""
+
+import base64
+import json
+import re
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from matplotlib.contour import ContourSet  # noqa: E402
+
+from optim_helpers import GD, Adam, pathological_loss, train_curve  # noqa: E402
+from optim_helpers.widgets import Explorer, trajectory_explorer  # noqa: E402
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def counting(f):
+    """Wrap a surface so that calls on a 2-D grid are counted."""
+
+    def wrapped(w0, w1):
+        if np.ndim(w0) == 2:
+            wrapped.grid_calls += 1
+        return f(w0, w1)
+
+    wrapped.grid_calls = 0
+    return wrapped
+
+
+@pytest.fixture
+def explorer():
+    return trajectory_explorer([(GD, {}), (Adam, {})], {"lr": [0.1, 0.3, 1.0], "w1": [-6.0, 5.0]}, num_steps=40, N=40)
+
+
+def test_paths_equal_train_curve(explorer):
+    gd, adam = explorer.paths(lr=0.3, w1=-6.0)
+    np.testing.assert_array_equal(gd, train_curve(GD, {"lr": 0.3}, w_init=(-4.0, -6.0), num_steps=40))
+    np.testing.assert_array_equal(adam, train_curve(Adam, {"lr": 0.3}, w_init=(-4.0, -6.0), num_steps=40))
+
+
+def test_update_changes_artists_in_place():
+    loss = counting(pathological_loss)
+    ex = trajectory_explorer([(GD, {})], {"lr": [0.1, 1.0, 3.0]}, loss_fn=loss, num_steps=30, N=30)
+    ax_path, ax_loss = ex.fig.axes
+    lines = list(ax_path.lines) + list(ax_loss.lines)
+    for lr in (0.1, 3.0, 1.0):
+        ex.update(lr=lr)
+        ex.fig.canvas.draw()
+        expected = train_curve(GD, {"lr": lr}, w_init=(-4.0, 5.0), loss_fn=loss, num_steps=30)
+        np.testing.assert_array_equal(ax_path.lines[0].get_xdata(), expected[:, 0])
+        np.testing.assert_array_equal(ax_loss.lines[0].get_ydata(), expected[:, 2])
+        assert ex.fig._suptitle.get_text() == f"lr = {lr:g}"
+    assert list(ax_path.lines) + list(ax_loss.lines) == lines, "update must reuse the figure's lines"
+    assert sum(isinstance(c, ContourSet) for c in ax_path.collections) == 1
+    assert loss.grid_calls == 1, "the contour grid must be computed once"
+
+
+def _frames_of(html):
+    return json.loads(re.search(r"var frames = (\{.*?\});", html).group(1))
+
+
+def test_static_player_has_every_frame(explorer):
+    html = explorer.to_html()
+    frames = _frames_of(html)
+    assert sorted(frames) == [f"{i},{j}" for i in range(3) for j in range(2)]
+    pngs = [base64.b64decode(uri.removeprefix("data:image/png;base64,")) for uri in frames.values()]
+    assert all(png.startswith(PNG_SIGNATURE) for png in pngs)
+    assert len(set(pngs)) == len(pngs), "each combination of slider values gives its own picture"
+    sliders = re.findall(r'<input type="range" name="(\w+)" min="0" max="(\d+)" step="1" value="(\d+)"', html)
+    assert sliders == [("lr", "2", "1"), ("w1", "1", "1")]
+    first = re.search(r'<img class="optim-explorer-frame" src="([^"]+)"', html).group(1)
+    assert first == frames["1,1"], "the page opens on the initial values"
+    assert "<script" in html and "http" not in html, "the player is self-contained"
+
+
+def test_static_player_is_deterministic(explorer):
+    assert explorer.to_html() == explorer.to_html()
+
+
+def test_frame_labels_name_the_values(explorer):
+    assert explorer.label(lr=0.3, w1=-6.0) == "lr = 0.3, w1 = -6"
+    assert 'alt="lr = 0.3, w1 = 5"' in explorer.to_html()
+
+
+def test_general_explorer_and_live_widget():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    (line,) = ax.plot([], [])
+    x = np.linspace(0, 1, 20)
+    ex = Explorer(fig, lambda a: line.set_data(x, a * x), {"a": [1, 2, 3]}, initial={"a": 1})
+    box = ex.widget()
+    slider, image = box.children[0].children[0], box.children[1]
+    before = image.value
+    slider.value = 3
+    assert bytes(image.value) != bytes(before) and bytes(image.value).startswith(PNG_SIGNATURE)
+    np.testing.assert_array_equal(line.get_ydata(), 3 * x)
+    bundle = ex._repr_mimebundle_()
+    assert {"text/html", "text/plain", "application/vnd.jupyter.widget-view+json"} <= set(bundle)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "sliders, kw, match",
+    [
+        ({}, {}, "at least one slider"),
+        ({"a": []}, {}, "'a' has no values"),
+        ({"a": list(range(10)), "b": list(range(10))}, {}, "100 slider combinations"),
+        ({"a": [1]}, {"initial": {"b": 1}}, "unknown sliders"),
+    ],
+)
+def test_bad_explorers_raise(sliders, kw, match):
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure()
+    with pytest.raises(ValueError, match=match):
+        Explorer(fig, lambda **v: None, sliders, **kw)
+    plt.close(fig)
