@@ -33,10 +33,12 @@ __all__ = ["Explorer", "trajectory_explorer", "START_SLIDERS"]
 PATH_COLORS = ("red", "white", "orange", "black", "magenta")
 
 # Slider names that set the start point or the run length rather than an optimizer argument.
-START_SLIDERS = ("w0", "w1", "num_steps")
+START_SLIDERS = ("start", "w0", "w1", "num_steps")
 
 
 def _fmt(value):
+    if isinstance(value, (tuple, list)):
+        return "(" + ", ".join(_fmt(v) for v in value) + ")"
     return f"{value:g}" if isinstance(value, (int, float, np.floating, np.integer)) else str(value)
 
 
@@ -188,8 +190,8 @@ def trajectory_explorer(
         optimizers: ``[(optim_class, fixed_params), ...]`` compared side by side, e.g.
             ``[(GD, {}), (GD, {"momentum": 0.9})]``.
         sliders: ``{name: values}``. A name that is a constructor argument of an optimizer (``lr``,
-            ``momentum``, ``beta``, ``beta1``, ...) is passed to it; ``w0``, ``w1`` move the start,
-            ``num_steps`` sets the run length.
+            ``momentum``, ``beta``, ``beta1``, ...) is passed to it; ``start`` (a pair) or ``w0``, ``w1``
+            move the start; ``num_steps`` sets the run length.
         loss_fn, w_init, num_steps: the surface, the default start and the default run length.
         window, N: the contour window ``(x_min, x_max, y_min, y_max)`` and grid size (computed once).
 
@@ -216,8 +218,12 @@ def trajectory_explorer(
     ax_loss.grid(linestyle="dotted", alpha=0.8)
     ax_loss.legend(loc="upper right", fontsize="small")
 
+    def start_of(values):
+        w0, w1 = values.get("start", w_init)
+        return values.get("w0", w0), values.get("w1", w1)
+
     def paths(**values):
-        start = (values.get("w0", w_init[0]), values.get("w1", w_init[1]))
+        start = start_of(values)
         steps = int(values.get("num_steps", num_steps))
         return [
             train_curve(optim, {**fixed, **_optimizer_args(optim, values)}, w_init=start, loss_fn=loss_fn,
@@ -229,7 +235,7 @@ def trajectory_explorer(
         for path, path_line, loss_line in zip(paths(**values), path_lines, loss_lines):
             path_line.set_data(path[:, 0], path[:, 1])
             loss_line.set_data(np.arange(len(path)), path[:, 2])
-        start_marker.set_data([values.get("w0", w_init[0])], [values.get("w1", w_init[1])])
+        start_marker.set_data(*([c] for c in start_of(values)))
 
     explorer = Explorer(fig, update, sliders, initial=initial, **explorer_kw)
     explorer.paths = paths

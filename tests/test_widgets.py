@@ -119,3 +119,10 @@ def test_bad_explorers_raise(sliders, kw, match):
     with pytest.raises(ValueError, match=match):
         Explorer(fig, lambda **v: None, sliders, **kw)
     plt.close(fig)
+
+
+def test_start_slider_moves_the_start():
+    ex = trajectory_explorer([(GD, {"lr": 0.5})], {"start": [(-4.0, 5.0), (2.0, -6.0)]}, num_steps=5, N=20)
+    (path,) = ex.paths(start=(2.0, -6.0))
+    np.testing.assert_array_equal(path, train_curve(GD, {"lr": 0.5}, w_init=(2.0, -6.0), num_steps=5))
+    assert ex.label(start=(2.0, -6.0)) == "start = (2, -6)"
