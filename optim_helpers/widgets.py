@@ -53,9 +53,11 @@ class Explorer:
         initial: optional ``{name: value}`` to start from (default: the middle of each list).
         max_frames: refuse more combinations than this (each is one image in the page).
         dpi: resolution of the rendered frames.
+        colors: the static frames are stored as PNG with a palette of this many colours (about
+            3x smaller than full colour for contour plots); ``None`` keeps full colour.
     """
 
-    def __init__(self, fig, update, sliders, initial=None, max_frames=80, dpi=72):
+    def __init__(self, fig, update, sliders, initial=None, max_frames=80, dpi=72, colors=64):
         if not sliders:
             raise ValueError("An explorer needs at least one slider")
         self.sliders = {name: list(values) for name, values in sliders.items()}
@@ -70,7 +72,7 @@ class Explorer:
         if unknown:
             raise ValueError(f"Initial values for unknown sliders: {sorted(unknown)}")
         self.initial = {n: initial.get(n, v[len(v) // 2]) for n, v in self.sliders.items()}
-        self.fig, self._update, self.dpi = fig, update, dpi
+        self.fig, self._update, self.dpi, self.colors = fig, update, dpi, colors
         self._title = fig.suptitle("", fontsize="medium")
 
     def label(self, **values):
@@ -83,10 +85,22 @@ class Explorer:
         self._title.set_text(self.label(**values))
 
     def render(self, **values):
-        """PNG bytes of the figure for ``values``."""
+        """PNG bytes of the figure for ``values`` (full colour: the live form, where speed counts)."""
         self.update(**values)
         buffer = io.BytesIO()
         self.fig.savefig(buffer, format="png", dpi=self.dpi)
+        return buffer.getvalue()
+
+    def _frame(self, **values):
+        """PNG bytes for the static player, reduced to a palette of ``self.colors`` colours."""
+        png = self.render(**values)
+        if self.colors is None:
+            return png
+        from PIL import Image
+
+        image = Image.open(io.BytesIO(png)).convert("RGB").quantize(self.colors, method=Image.Quantize.MEDIANCUT)
+        buffer = io.BytesIO()
+        image.save(buffer, format="png", optimize=True)
         return buffer.getvalue()
 
     def frames(self):
@@ -94,7 +108,7 @@ class Explorer:
         names = list(self.sliders)
         frames = {}
         for idx in itertools.product(*(range(len(self.sliders[n])) for n in names)):
-            frames[idx] = self.render(**{n: self.sliders[n][i] for n, i in zip(names, idx)})
+            frames[idx] = self._frame(**{n: self.sliders[n][i] for n, i in zip(names, idx)})
         self.update(**self.initial)
         return frames
 
