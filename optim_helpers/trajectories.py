@@ -41,11 +41,11 @@ def train_curve(
     schedule = scheduler(optimizer) if scheduler is not None else None
     path = torch.empty(num_steps + 1, 3, dtype=dtype)
     for t in range(num_steps + 1):
-        loss = loss_fn(w[0], w[1])
+        loss = loss_fn(*w.unbind())
         path[t, :2] = w.detach()
         path[t, 2] = loss.detach()
         if t < num_steps:
-            _descend(optimizer, schedule, loss)
+            _descend(optimizer, schedule, w, loss)
     return path.numpy()
 
 
@@ -54,11 +54,10 @@ def _check_num_steps(num_steps):
         raise ValueError(f"Invalid num_steps: {num_steps} (must be an int >= 0)")
 
 
-def _descend(optimizer, schedule, loss):
+def _descend(optimizer, schedule, w, loss):
     """One optimizer step on ``loss`` (summed over trajectories), then one scheduler step."""
-    optimizer.zero_grad()
     total = loss.sum()
-    total.backward()
+    (w.grad,) = torch.autograd.grad(total, w)  # sets the gradient; no zeroing or accumulation needed
     optimizer.step()
     if isinstance(schedule, torch.optim.lr_scheduler.ReduceLROnPlateau):
         schedule.step(total.item())
@@ -100,7 +99,7 @@ def train_curves(
             raise ValueError("A scheduler with per-trajectory lrs is not supported; run one lr at a time")
         rates = torch.as_tensor(np.asarray(lrs, dtype=np.float64), dtype=dtype).reshape(-1, 1)
         params["lr"] = rates
-        if starts.ndim == 1:
+        if tuple(starts.shape) in ((2,), (1, 2)):  # one start (the default is one row) for every rate
             starts = starts.expand(len(rates), 2)
     if starts.ndim != 2 or starts.shape[1] != 2:
         raise ValueError(f"Invalid w_inits shape: {tuple(starts.shape)} (expected (K, 2) or (2,))")
@@ -112,9 +111,9 @@ def train_curves(
     schedule = scheduler(optimizer) if scheduler is not None else None
     path = torch.empty(num_steps + 1, len(starts), 3, dtype=dtype)
     for t in range(num_steps + 1):
-        loss = loss_fn(w[:, 0], w[:, 1])
+        loss = loss_fn(*w.unbind(dim=1))
         path[t, :, :2] = w.detach()
         path[t, :, 2] = loss.detach()
         if t < num_steps:
-            _descend(optimizer, schedule, loss)
+            _descend(optimizer, schedule, w, loss)
     return path.transpose(0, 1).numpy()
