@@ -38,9 +38,9 @@ def main():
     ratios = {}
     for N in (50, 200):
         np.testing.assert_allclose(vectorized_grid(pathological_loss, N), per_point_grid(pathological_loss, N))
-        loop = median_seconds(lambda: per_point_grid(pathological_loss, N), repeats=1 if N == 200 else repeats)
-        vec = median_seconds(lambda: vectorized_grid(pathological_loss, N), repeats=repeats * 20)
-        cached = median_seconds(lambda: surface_grid(pathological_loss, -5, 5, -5, 5, N), repeats=repeats * 20)
+        loop = median_seconds(lambda n=N: per_point_grid(pathological_loss, n), repeats=1 if N == 200 else repeats)
+        vec = median_seconds(lambda n=N: vectorized_grid(pathological_loss, n), repeats=repeats * 20)
+        cached = median_seconds(lambda n=N: surface_grid(pathological_loss, -5, 5, -5, 5, n), repeats=repeats * 20)
         ratios[N] = loop / vec
         print(f"{N:>5} {loop * 1e3:>13.1f} ms {vec * 1e3:>9.3f} ms {cached * 1e6:>7.1f} us {ratios[N]:>9.0f}x")
     print(verdict(">= 300x at N=50", ratios[50] >= 300))

@@ -23,10 +23,10 @@ def main():
     print(f"{'optimizer':>10} {'single, per traj.':>18} {'batched, per traj.':>19} {'ratio':>7} {'max |diff|':>11}")
     worst = np.inf
     for optim in (GD, Adam):
-        def singles():
+        def singles(optim=optim):
             return np.stack([train_curve(optim, {"lr": lr}, w_init=START, num_steps=STEPS) for lr in lrs])
 
-        def batched():
+        def batched(optim=optim):
             return train_curves(optim, {}, w_inits=START, lrs=lrs, num_steps=STEPS)
 
         diff = np.nanmax(np.abs(singles() - batched()))

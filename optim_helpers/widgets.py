@@ -22,6 +22,8 @@ import itertools
 import json
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from .plotting import path_label, plot_contourf, plot_path, surface_grid
 from .surfaces import pathological_loss
@@ -46,18 +48,20 @@ class Explorer:
     """A figure with sliders.
 
     Args:
-        fig: the matplotlib figure to redraw.
+        fig: the matplotlib figure to redraw (it is drawn on its own Agg canvas at ``dpi``).
         update: ``update(**values)`` changes the figure's artists for one choice of slider values.
         sliders: ``{name: [value, ...]}``: the values each slider offers (the static player needs a
             finite set; the live sliders offer the same ones).
         initial: optional ``{name: value}`` to start from (default: the middle of each list).
+        animated: optional list of the artists ``update`` changes. Given, a redraw repaints only those
+            over a cached picture of the rest (blitting) instead of drawing the whole figure.
         max_frames: refuse more combinations than this (each is one image in the page).
         dpi: resolution of the rendered frames.
         colors: the static frames are stored as PNG with a palette of this many colours (about
             3x smaller than full colour for contour plots); ``None`` keeps full colour.
     """
 
-    def __init__(self, fig, update, sliders, initial=None, max_frames=80, dpi=72, colors=64):
+    def __init__(self, fig, update, sliders, initial=None, animated=None, max_frames=80, dpi=72, colors=64):
         if not sliders:
             raise ValueError("An explorer needs at least one slider")
         self.sliders = {name: list(values) for name, values in sliders.items()}
@@ -72,33 +76,59 @@ class Explorer:
         if unknown:
             raise ValueError(f"Initial values for unknown sliders: {sorted(unknown)}")
         self.initial = {n: initial.get(n, v[len(v) // 2]) for n, v in self.sliders.items()}
-        self.fig, self._update, self.dpi, self.colors = fig, update, dpi, colors
+        self.fig, self._update, self.colors = fig, update, colors
+        fig.set_dpi(dpi)
+        FigureCanvasAgg(fig)  # a canvas of its own: drawing it never shows a figure in the notebook
         self._title = fig.suptitle("", fontsize="medium")
+        self._animated = None if animated is None else [*animated, self._title]
+        self._background = None
 
     def label(self, **values):
         """``"lr = 0.3, w0 = -4"``: the caption of one frame."""
         return ", ".join(f"{name} = {_fmt(values[name])}" for name in self.sliders)
 
     def update(self, **values):
-        """Redraw the existing figure for ``values`` (its artists change; nothing is re-created)."""
+        """Change the existing figure's artists for ``values`` (nothing is re-created)."""
         self._update(**values)
         self._title.set_text(self.label(**values))
 
-    def render(self, **values):
-        """PNG bytes of the figure for ``values`` (full colour: the live form, where speed counts)."""
+    def draw(self, **values):
+        """Update for ``values`` and draw the canvas: only the animated artists, once the rest is cached."""
         self.update(**values)
+        canvas = self.fig.canvas
+        if self._animated is None:
+            canvas.draw()
+            return
+        if self._background is None:
+            for artist in self._animated:
+                artist.set_animated(True)
+            canvas.draw()  # everything else, once
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+        else:
+            canvas.restore_region(self._background)
+        for artist in self._animated:
+            self.fig.draw_artist(artist)
+
+    def image(self, **values):
+        """The figure for ``values`` as a PIL image."""
+        from PIL import Image
+
+        self.draw(**values)
+        return Image.frombuffer("RGBA", self.fig.canvas.get_width_height(), self.fig.canvas.buffer_rgba())
+
+    def render(self, **values):
+        """PNG bytes of the figure for ``values`` in full colour (the live form, where speed counts)."""
         buffer = io.BytesIO()
-        self.fig.savefig(buffer, format="png", dpi=self.dpi)
+        self.image(**values).save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
 
     def _frame(self, **values):
         """PNG bytes for the static player, reduced to a palette of ``self.colors`` colours."""
-        png = self.render(**values)
-        if self.colors is None:
-            return png
         from PIL import Image
 
-        image = Image.open(io.BytesIO(png)).convert("RGB").quantize(self.colors, method=Image.Quantize.MEDIANCUT)
+        image = self.image(**values).convert("RGB")
+        if self.colors is not None:
+            image = image.quantize(self.colors, method=Image.Quantize.MEDIANCUT)
         buffer = io.BytesIO()
         image.save(buffer, format="png", optimize=True)
         return buffer.getvalue()
@@ -212,9 +242,8 @@ def trajectory_explorer(
     Returns:
         An :class:`Explorer`; ``explorer.paths(**values)`` gives the paths it draws.
     """
-    import matplotlib.pyplot as plt
-
-    fig, (ax_path, ax_loss) = plt.subplots(1, 2, figsize=figsize, layout="constrained")
+    fig = Figure(figsize=figsize, layout="constrained")  # outside pyplot: shown only through the explorer
+    ax_path, ax_loss = fig.subplots(1, 2)
     x_min, x_max, y_min, y_max = window
     longest = max([num_steps] + list(sliders.get("num_steps", [])))
     empty = np.full((1, 3), np.nan)
@@ -251,8 +280,8 @@ def trajectory_explorer(
             loss_line.set_data(np.arange(len(path)), path[:, 2])
         start_marker.set_data(*([c] for c in start_of(values)))
 
-    explorer = Explorer(fig, update, sliders, initial=initial, **explorer_kw)
+    animated = [*path_lines, *loss_lines, start_marker]
+    explorer = Explorer(fig, update, sliders, initial=initial, animated=animated, **explorer_kw)
     explorer.paths = paths
     explorer.update(**explorer.initial)
-    plt.close(fig)  # shown through the explorer, not as a separate figure
     return explorer
