@@ -49,7 +49,8 @@ def _surface_grid(f, x_min, x_max, y_min, y_max, N):
 def _label_axes(ax, title):
     ax.set_xlabel("$w_0$")
     ax.set_ylabel("$w_1$")
-    ax.set_title(title)
+    if title:  # an empty title keeps the one already there
+        ax.set_title(title)
 
 
 def plot_surface(ax, f, title="", x_min=-5, x_max=5, y_min=-5, y_max=5, N=50, cmap="viridis"):
@@ -119,12 +120,12 @@ def plot_gd_steps(
         optim, optim_params, w_init, num_steps, loss_fn, scheduler: passed to :func:`train_curve`.
         label_map: display names of parameters in the legend, e.g. ``{"lr": r"$\\eta$"}``.
         window: ``(x_min, x_max, y_min, y_max)`` of the contour grid.
-        plot_kw: line properties, e.g. ``color="red"``.
+        plot_kw: line properties, e.g. ``color="red"``; ``label`` replaces the generated legend label.
 
     Returns:
         The path, an array of shape ``(num_steps + 1, 3)``.
     """
-    label = path_label(optim, optim_params, label_map)
+    label = plot_kw.pop("label", None) or path_label(optim, optim_params, label_map)
     path = train_curve(optim, optim_params, w_init=w_init, loss_fn=loss_fn, num_steps=num_steps, scheduler=scheduler)
     x_min, x_max, y_min, y_max = window
     plot_contourf(
