@@ -89,6 +89,7 @@ class OptimizerBase(torch.optim.Optimizer):
         as one float rate, so a batched trajectory follows its single run.
         """
         if isinstance(lr, torch.Tensor):
+            lr = lr.to(p.dtype)  # rates are kept in float64 and rounded once, as a float rate is
             if denominator is None:
                 p.addcmul_(direction, lr, value=-1)
             else:
@@ -213,5 +214,6 @@ class AdamW(Adam):
         OptimizerBase.__init__(self, params, defaults)
 
     def update_param(self, p, grad, state, group):
-        p.mul_(1 - group["lr"] * group["weight_decay"])  # decoupled decay: Theta -= eta*lambda*Theta
+        shrink = 1 - group["lr"] * group["weight_decay"]  # decoupled decay: Theta -= eta*lambda*Theta
+        p.mul_(shrink.to(p.dtype) if isinstance(shrink, torch.Tensor) else shrink)
         super().update_param(p, grad, state, group)

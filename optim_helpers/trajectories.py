@@ -79,7 +79,8 @@ def train_curves(
 
     The K points are the rows of one ``(K, 2)`` parameter, and the loss is the sum of the K
     losses, so each row receives exactly its own gradient. Every optimizer here updates element by
-    element, so each row follows the same path as its own :func:`train_curve` run.
+    element, and per-row rates are rounded as a float rate is, so each row follows its own
+    :func:`train_curve` run bit for bit.
 
     Args:
         optim, optim_params, loss_fn, num_steps, dtype: as in :func:`train_curve`.
@@ -97,7 +98,8 @@ def train_curves(
     if lrs is not None:
         if scheduler is not None:
             raise ValueError("A scheduler with per-trajectory lrs is not supported; run one lr at a time")
-        rates = torch.as_tensor(np.asarray(lrs, dtype=np.float64), dtype=dtype).reshape(-1, 1)
+        # float64, like a Python float: each optimizer rounds its own step size to the weights' dtype
+        rates = torch.as_tensor(np.asarray(lrs, dtype=np.float64)).reshape(-1, 1)
         params["lr"] = rates
         if tuple(starts.shape) in ((2,), (1, 2)):  # one start (the default is one row) for every rate
             starts = starts.expand(len(rates), 2)

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 
 from .plotting import path_label, plot_contourf, plot_path, surface_grid
 from .surfaces import pathological_loss
-from .trajectories import train_curve
+from .trajectories import train_curves
 
 __all__ = ["Explorer", "trajectory_explorer", "START_SLIDERS"]
 
@@ -265,14 +265,26 @@ def trajectory_explorer(
         w0, w1 = values.get("start", w_init)
         return values.get("w0", w0), values.get("w1", w1)
 
+    # The paths for every combination of the lr and start sliders come from one batched run per
+    # optimizer (K rows, paired starts and rates) and are kept: moving those sliders only redraws;
+    # moving another slider (momentum, beta, ...) runs one new batch.
+    batched = [name for name in ("lr", "start", "w0", "w1") if name in sliders]
+    combos = list(itertools.product(*(sliders[name] for name in batched)))
+    batches = {}
+
     def paths(**values):
-        start = start_of(values)
-        steps = int(values.get("num_steps", num_steps))
-        return [
-            train_curve(optim, {**fixed, **_optimizer_args(optim, values)}, w_init=start, loss_fn=loss_fn,
-                        num_steps=steps)
-            for optim, fixed in optimizers
-        ]
+        others = tuple(sorted((k, v) for k, v in values.items() if k not in batched))
+        if others not in batches:
+            settings = [{**values, **dict(zip(batched, combo))} for combo in combos]
+            lrs = [v["lr"] for v in settings] if "lr" in batched else None
+            batches[others] = [
+                train_curves(optim, {**fixed, **_optimizer_args(optim, dict(others))},
+                             w_inits=[start_of(v) for v in settings], lrs=lrs, loss_fn=loss_fn,
+                             num_steps=int(values.get("num_steps", num_steps)))
+                for optim, fixed in optimizers
+            ]
+        row = combos.index(tuple(values[name] for name in batched))
+        return [batch[row] for batch in batches[others]]
 
     def update(**values):
         for path, path_line, loss_line in zip(paths(**values), path_lines, loss_lines):

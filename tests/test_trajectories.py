@@ -178,7 +178,7 @@ def test_bad_num_steps(func, bad):
 
 # --- train_curves: K trajectories at once ---
 
-LRS = [0.05, 0.3, 1.0, 3.0]
+LRS = [0.05, 0.3, 1.0, 3.0, 0.1234567]  # the last one is not exact in float32
 STARTS = [[-4.0, 5.0], [-4.0, -6.0], [1.0, 1.0], [20.0, 3.0], [0.5, -0.2]]
 BATCHED = [
     (GD, {}, torch.float32, 0.0),
@@ -187,9 +187,8 @@ BATCHED = [
     (RMSProp, {"beta": 0.5, "eps": 1e-3}, torch.float32, 0.0),
     (Adam, {}, torch.float64, 0.0),
     (AdamW, {"weight_decay": 0.1}, torch.float64, 0.0),
-    # A float32 tensor of rates folds Adam's bias correction in float32, one float rate in float64.
-    (Adam, {"beta1": 0.8}, torch.float32, 1e-4),
-    (AdamW, {"weight_decay": 0.1}, torch.float32, 1e-4),
+    (Adam, {"beta1": 0.8}, torch.float32, 0.0),
+    (AdamW, {"weight_decay": 0.1}, torch.float32, 0.0),
 ]
 
 
@@ -221,7 +220,7 @@ def test_batched_starts_with_scheduler_equal_single_runs():
 
 
 def test_paired_starts_and_learning_rates():
-    batched = train_curves(GD, {"momentum": 0.5}, w_inits=STARTS[:4], lrs=LRS, num_steps=50)
+    batched = train_curves(GD, {"momentum": 0.5}, w_inits=STARTS, lrs=LRS, num_steps=50)
     for start, lr, path in zip(STARTS, LRS, batched):
         single = train_curve(GD, {"lr": lr, "momentum": 0.5}, w_init=start, num_steps=50)
         np.testing.assert_array_equal(path, single)
