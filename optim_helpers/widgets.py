@@ -231,11 +231,12 @@ def trajectory_explorer(
     """An explorer of optimizer paths: contours with paths (left) and loss against steps (right).
 
     Args:
-        optimizers: ``[(optim_class, fixed_params), ...]`` compared side by side, e.g.
-            ``[(GD, {}), (GD, {"momentum": 0.9})]``.
+        optimizers: ``[(optim_class, fixed_params), ...]`` or ``[(optim_class, fixed_params, label), ...]``
+            compared side by side, e.g. ``[(GD, {"momentum": 0.0}, "GD"), (GD, {}, "GD + momentum")]``.
         sliders: ``{name: values}``. A name that is a constructor argument of an optimizer (``lr``,
-            ``momentum``, ``beta``, ``beta1``, ...) is passed to it; ``start`` (a pair) or ``w0``, ``w1``
-            move the start; ``num_steps`` sets the run length.
+            ``momentum``, ``beta``, ``beta1``, ...) is passed to it, unless that optimizer fixes it in
+            ``fixed_params``; ``start`` (a pair) or ``w0``, ``w1`` move the start; ``num_steps`` sets
+            the run length.
         loss_fn, w_init, num_steps: the surface, the default start and the default run length.
         window, N: the contour window ``(x_min, x_max, y_min, y_max)`` and grid size (computed once).
 
@@ -247,11 +248,12 @@ def trajectory_explorer(
     x_min, x_max, y_min, y_max = window
     longest = max([num_steps] + list(sliders.get("num_steps", [])))
     empty = np.full((1, 3), np.nan)
+    optimizers = [(entry[0], entry[1], entry[2] if len(entry) > 2 else path_label(*entry[:2])) for entry in optimizers]
     path_lines, loss_lines = [], []
-    for (optim, fixed), color in zip(optimizers, itertools.cycle(PATH_COLORS)):
+    for (_, _, label), color in zip(optimizers, itertools.cycle(PATH_COLORS)):
         plot_contourf(ax_path, loss_fn, empty, color, x_min=x_min, x_max=x_max, y_min=y_min, y_max=y_max, N=N)
         path_lines.append(ax_path.lines[-1])
-        (line,) = ax_loss.plot([], [], color=path_lines[-1].get_color(), label=path_label(optim, fixed))
+        (line,) = ax_loss.plot([], [], color="black" if color == "white" else color, label=label)
         loss_lines.append(line)
     start_marker = plot_path(ax_path, empty, color="yellow", marker="*", markersize=11, zorder=3, linestyle="none")
     ax_path.set_xlim(x_min, x_max)
@@ -278,10 +280,10 @@ def trajectory_explorer(
             settings = [{**values, **dict(zip(batched, combo))} for combo in combos]
             lrs = [v["lr"] for v in settings] if "lr" in batched else None
             batches[others] = [
-                train_curves(optim, {**fixed, **_optimizer_args(optim, dict(others))},
+                train_curves(optim, {**_optimizer_args(optim, dict(others)), **fixed},
                              w_inits=[start_of(v) for v in settings], lrs=lrs, loss_fn=loss_fn,
                              num_steps=int(values.get("num_steps", num_steps)))
-                for optim, fixed in optimizers
+                for optim, fixed, _ in optimizers
             ]
         row = combos.index(tuple(values[name] for name in batched))
         return [batch[row] for batch in batches[others]]

@@ -126,3 +126,14 @@ def test_start_slider_moves_the_start():
     (path,) = ex.paths(start=(2.0, -6.0))
     np.testing.assert_array_equal(path, train_curve(GD, {"lr": 0.5}, w_init=(2.0, -6.0), num_steps=5))
     assert ex.label(start=(2.0, -6.0)) == "start = (2, -6)"
+
+
+def test_fixed_parameters_win_over_sliders_and_labels_can_be_given():
+    ex = trajectory_explorer([(GD, {"momentum": 0.0}, "plain"), (GD, {}, "with momentum")],
+                             {"lr": [0.3], "momentum": [0.0, 0.9]}, num_steps=20, N=20)
+    plain, heavy = ex.paths(lr=0.3, momentum=0.9)
+    np.testing.assert_array_equal(plain, train_curve(GD, {"lr": 0.3}, w_init=(-4.0, 5.0), num_steps=20))
+    np.testing.assert_array_equal(heavy, train_curve(GD, {"lr": 0.3, "momentum": 0.9}, w_init=(-4.0, 5.0),
+                                                     num_steps=20))
+    assert [line.get_label() for line in ex.fig.axes[1].lines] == ["plain", "with momentum"]
+    assert ex.fig.axes[1].lines[1].get_color() == "black"  # white on the contours, black on the loss axes
