@@ -2,9 +2,26 @@
 
 Optimizers (``GD``, ``RMSProp``, ``Adam``, ``AdamW``) are ``torch.optim.Optimizer`` subclasses;
 surfaces are broadcasting functions ``f(w0, w1)``; ``train_curve`` and ``train_curves`` record
-trajectories; the ``plot_*`` functions draw them; explorers add sliders.
+trajectories; the ``plot_*`` functions draw them; explorers add sliders. Real models: the digits
+data (``load_digits_tensors``, ``digits_loaders``), small MLPs and their training loop (``mlp``,
+``BatchedMLP``, ``train``, ``evaluate``), and probes of their landscape (Hessian-vector products, power
+iteration, filter-normalized 2-D slices, minimum-energy paths).
 """
 
+from .data import digits_loaders, load_digits_tensors
+from .hessian import (
+    filter_normalized_direction,
+    flatten,
+    full_hessian,
+    functional_loss,
+    hessian_vector_product,
+    loss_slice_2d,
+    minimum_energy_path,
+    power_iteration,
+    slice_curvature,
+    top_hessian_eigenvalue,
+    unflatten,
+)
 from .optimizers import GD, Adam, AdamW, OptimizerBase, RMSProp
 from .plotting import path_label, plot_contourf, plot_gd_steps, plot_path, plot_surface, surface_grid
 from .surfaces import (
@@ -18,6 +35,7 @@ from .surfaces import (
     rosenbrock,
     saddle,
 )
+from .training import MLP, BatchedMLP, accuracy, cross_entropy, evaluate, mlp, train
 from .trajectories import train_curve, train_curves
 from .widgets import Explorer, trajectory_explorer
 
@@ -46,4 +64,24 @@ __all__ = [
     "path_label",
     "Explorer",
     "trajectory_explorer",
+    "load_digits_tensors",
+    "digits_loaders",
+    "MLP",
+    "mlp",
+    "BatchedMLP",
+    "cross_entropy",
+    "accuracy",
+    "train",
+    "evaluate",
+    "functional_loss",
+    "flatten",
+    "unflatten",
+    "hessian_vector_product",
+    "full_hessian",
+    "power_iteration",
+    "top_hessian_eigenvalue",
+    "filter_normalized_direction",
+    "loss_slice_2d",
+    "slice_curvature",
+    "minimum_energy_path",
 ]
