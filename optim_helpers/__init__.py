@@ -8,6 +8,7 @@ data (``load_digits_tensors``, ``digits_loaders``), small MLPs and their trainin
 iteration, filter-normalized 2-D slices, minimum-energy paths).
 """
 
+from .device import pick_device
 from .data import digits_loaders, load_digits_tensors
 from .hessian import (
     filter_normalized_direction,
@@ -64,6 +65,7 @@ __all__ = [
     "path_label",
     "Explorer",
     "trajectory_explorer",
+    "pick_device",
     "load_digits_tensors",
     "digits_loaders",
     "MLP",

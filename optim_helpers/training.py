@@ -160,6 +160,11 @@ def _check_count(name, value):
         raise ValueError(f"Invalid {name}: {value} (must be an int >= 0)")
 
 
+def _device_of(model):
+    """The device of the model's first parameter (the CPU for a model without parameters)."""
+    return next((p.device for p in model.parameters()), torch.device("cpu"))
+
+
 def _batches(data, num_steps, epochs):
     """Yield ``num_steps`` full batches, or ``epochs`` passes over a loader (at most ``num_steps`` batches)."""
     if isinstance(data, (tuple, list)) and len(data) == 2 and all(isinstance(t, torch.Tensor) for t in data):
@@ -197,7 +202,8 @@ def train(model, optimizer, data, num_steps=None, epochs=None, loss_fn=cross_ent
 
     Each step evaluates the loss on one batch, then calls ``zero_grad``, ``backward`` and ``optimizer.step()``
     (and ``scheduler.step()`` when a scheduler is given). The recorded loss is the batch's loss at the
-    weights *before* the step. A loss vector (a :class:`BatchedMLP`) is summed for the backward pass, so
+    weights *before* the step. Each batch is moved to the device of the model's parameters, so a model
+    on the GPU trains from CPU loaders. A loss vector (a :class:`BatchedMLP`) is summed for the backward pass, so
     every model gets its own gradient.
 
     Args:
@@ -223,8 +229,9 @@ def train(model, optimizer, data, num_steps=None, epochs=None, loss_fn=cross_ent
         total = None
     model.train()
     losses = []
+    device = _device_of(model)
     for X, y in tqdm(_batches(data, num_steps, epochs), total=total, disable=not progress, leave=False):
-        loss = loss_fn(model(X), y)
+        loss = loss_fn(model(X.to(device)), y.to(device))
         optimizer.zero_grad()
         loss.sum().backward()
         optimizer.step()
@@ -245,7 +252,8 @@ def evaluate(model, X, y, loss_fn=cross_entropy):
     was_training = model.training
     model.eval()
     try:
-        logits = model(X)
+        logits = model(X.to(_device_of(model)))
+        y = y.to(logits.device)
         loss, acc = loss_fn(logits, y), accuracy(logits, y)
     finally:
         model.train(was_training)
