@@ -1,13 +1,15 @@
 # make book  : build the HTML book into _build/html (creates .venv/ on first use)
 # make test  : unit tests, nbval over every notebook, the book build (warnings fail it), browser tests
 # make execute : re-execute every notebook in place (after changing code or helpers)
+# make fresh-env : run every notebook in a new venv made from `pip install .` alone (what Colab gets)
 VENV     := .venv
 PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 JOBS     ?= 2
+FRESH    := _build/fresh-env
 
-.PHONY: book test unit nbval browser execute benchmarks clean
+.PHONY: book test unit nbval browser fresh-env execute benchmarks clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -29,6 +31,14 @@ nbval: $(STAMP)
 
 test: unit nbval book
 	$(MAKE) browser
+	$(MAKE) fresh-env
+
+# The package's own loose dependencies (pyproject.toml) plus a notebook runner, nothing else; versions are
+# held to the pinned set with -c (a constraint adds no package), so torch stays the CPU build.
+fresh-env:
+	rm -rf $(FRESH) && python3 -m venv $(FRESH)
+	$(FRESH)/bin/pip install --quiet -c requirements.txt . nbclient ipykernel
+	$(FRESH)/bin/python scripts/run_in_fresh_env.py $(NOTEBOOKS)
 
 execute: $(STAMP)
 	$(PY) scripts/execute_notebooks.py $(NOTEBOOKS)
