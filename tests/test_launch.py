@@ -63,3 +63,8 @@ def test_bootstrap_cell_installs_where_the_package_is_missing(path, monkeypatch)
     monkeypatch.setitem(sys.modules, "optim_helpers", None)  # `import optim_helpers` now raises ImportError
     (args,) = _run_bootstrap(_first_code_cell(path).source)
     assert f"optim-helpers @ git+{REPOSITORY}" in args
+
+
+def test_binder_installs_the_package_alone():
+    lines = [line.strip() for line in (ROOT / "binder" / "requirements.txt").read_text().splitlines()]
+    assert [line for line in lines if line and not line.startswith("#")] == ["."]
