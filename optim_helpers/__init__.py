@@ -8,8 +8,19 @@ data (``load_digits_tensors``, ``digits_loaders``), small MLPs and their trainin
 iteration, filter-normalized 2-D slices, minimum-energy paths).
 """
 
+from .batching import (
+    DelayedDataset,
+    accumulate_gradients,
+    accumulation_groups,
+    linear_scaling_lr,
+    minibatch_gradient_variance,
+    per_example_gradients,
+    predicted_gradient_variance,
+    train_accumulated,
+)
 from .device import pick_device
 from .data import digits_loaders, load_digits_tensors
+from .distributed import data_parallel_train, default_backend, free_port, global_batches, large_batch_train
 from .hessian import (
     filter_normalized_direction,
     flatten,
@@ -86,4 +97,17 @@ __all__ = [
     "loss_slice_2d",
     "slice_curvature",
     "minimum_energy_path",
+    "per_example_gradients",
+    "minibatch_gradient_variance",
+    "predicted_gradient_variance",
+    "accumulation_groups",
+    "accumulate_gradients",
+    "train_accumulated",
+    "linear_scaling_lr",
+    "DelayedDataset",
+    "free_port",
+    "default_backend",
+    "global_batches",
+    "data_parallel_train",
+    "large_batch_train",
 ]
