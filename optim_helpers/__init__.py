@@ -34,6 +34,15 @@ from .hessian import (
     top_hessian_eigenvalue,
     unflatten,
 )
+from .lr_finder import (
+    RangeTestResult,
+    lr_range_test,
+    lr_sweep,
+    plot_lr_range_test,
+    smooth_losses,
+    suggest_lr,
+    surface_range_test,
+)
 from .optimizers import GD, Adam, AdamW, OptimizerBase, RMSProp
 from .plotting import path_label, plot_contourf, plot_gd_steps, plot_path, plot_surface, surface_grid
 from .surfaces import (
@@ -110,4 +119,11 @@ __all__ = [
     "global_batches",
     "data_parallel_train",
     "large_batch_train",
+    "RangeTestResult",
+    "lr_sweep",
+    "smooth_losses",
+    "suggest_lr",
+    "lr_range_test",
+    "surface_range_test",
+    "plot_lr_range_test",
 ]
