@@ -45,6 +45,19 @@ from .lr_finder import (
 )
 from .optimizers import GD, Adam, AdamW, OptimizerBase, RMSProp
 from .plotting import path_label, plot_contourf, plot_gd_steps, plot_path, plot_surface, surface_grid
+from .schedules import (
+    cosine_lr,
+    cosine_warm_restarts_lr,
+    exponential_lr,
+    linear_lr,
+    multistep_lr,
+    one_cycle_lr,
+    reduce_on_plateau,
+    sequential_lr,
+    step_lr,
+    torch_lrs,
+    warmup_cosine_lr,
+)
 from .surfaces import (
     bowl,
     cap,
@@ -126,4 +139,15 @@ __all__ = [
     "lr_range_test",
     "surface_range_test",
     "plot_lr_range_test",
+    "step_lr",
+    "multistep_lr",
+    "exponential_lr",
+    "linear_lr",
+    "cosine_lr",
+    "cosine_warm_restarts_lr",
+    "warmup_cosine_lr",
+    "one_cycle_lr",
+    "sequential_lr",
+    "reduce_on_plateau",
+    "torch_lrs",
 ]
