@@ -19,7 +19,7 @@ from .batching import (
     train_accumulated,
 )
 from .device import pick_device
-from .data import digits_loaders, load_digits_tensors
+from .data import digits_loaders, linear_regression_data, load_digits_tensors
 from .distributed import data_parallel_train, default_backend, free_port, global_batches, large_batch_train
 from .hessian import (
     filter_normalized_direction,
@@ -58,6 +58,7 @@ from .schedules import (
     torch_lrs,
     warmup_cosine_lr,
 )
+from .sgd import least_squares, minibatch_gradients, minibatch_indices, mse_loss_surface, sgd_path, sgd_paths
 from .surfaces import (
     bowl,
     cap,
@@ -101,6 +102,13 @@ __all__ = [
     "pick_device",
     "load_digits_tensors",
     "digits_loaders",
+    "linear_regression_data",
+    "least_squares",
+    "mse_loss_surface",
+    "minibatch_gradients",
+    "minibatch_indices",
+    "sgd_path",
+    "sgd_paths",
     "MLP",
     "mlp",
     "BatchedMLP",

@@ -1,4 +1,10 @@
-r"""The real data set of the book: scikit-learn's bundled handwritten digits, as tensors and DataLoaders.
+r"""The book's data: seeded synthetic linear-regression data, and scikit-learn's bundled handwritten digits.
+
+:func:`linear_regression_data` draws :math:`n` points :math:`x_i \sim U[a, b]` and targets
+:math:`y_i = w_0 + w_1 x_i + \sigma \varepsilon_i` with :math:`\varepsilon_i \sim N(0, 1)`; its features are
+:math:`(1, x_i)`, so a weight vector :math:`(w_0, w_1)` is an intercept and a slope.
+
+The real data set: scikit-learn's bundled handwritten digits, as tensors and DataLoaders.
 
 ``sklearn.datasets.load_digits`` holds 1797 grey-scale images of 8x8 pixels (64 features, values 0 to 16)
 in 10 classes (Alpaydin and Kaynak, 1998); it ships with scikit-learn, so nothing is downloaded. The split
@@ -12,12 +18,48 @@ so no information from the test set leaks into training.
 """
 
 import functools
+import math
 import numbers
 
 import numpy as np
 import torch
 
-__all__ = ["load_digits_tensors", "digits_loaders"]
+__all__ = ["linear_regression_data", "load_digits_tensors", "digits_loaders"]
+
+
+def linear_regression_data(n=1000, w_true=(-1.0, 3.0), noise=0.05, x_range=(-1.0, 1.0), seed=0,
+                           dtype=torch.float64):
+    r"""Seeded data for a straight-line fit: :math:`y = w_0 + w_1 x + \sigma\varepsilon`.
+
+    Args:
+        n: number of examples (an int >= 1).
+        w_true: the intercept and slope :math:`(w_0, w_1)` the data are drawn from.
+        noise: the standard deviation :math:`\sigma \ge 0` of the Gaussian noise on :math:`y`.
+        x_range: ``(low, high)``, the interval :math:`x` is drawn from uniformly.
+        seed: seeds a ``torch.Generator`` of its own: the same seed gives the same data, and the global
+            random state is left alone.
+        dtype: floating dtype of the tensors.
+
+    Returns:
+        ``(X, y)``: features of shape ``(n, 2)`` whose rows are :math:`(1, x_i)`, and targets of shape ``(n,)``.
+    """
+    if not (isinstance(n, numbers.Integral) and n >= 1):
+        raise ValueError(f"Invalid n: {n} (must be an int >= 1)")
+    if not (isinstance(noise, numbers.Real) and math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"Invalid noise: {noise} (must be finite and >= 0)")
+    low, high = x_range
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"Invalid x_range: {x_range} (must be finite, low < high)")
+    if len(w_true) != 2:
+        raise ValueError(f"Invalid w_true: {w_true} (must be an intercept and a slope)")
+    if not dtype.is_floating_point:
+        raise ValueError(f"Invalid dtype: {dtype} (must be a floating dtype)")
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, generator=generator, dtype=torch.float64) * (high - low) + low
+    epsilon = torch.randn(n, generator=generator, dtype=torch.float64)
+    X = torch.stack([torch.ones_like(x), x], dim=1)
+    y = X @ torch.tensor(w_true, dtype=torch.float64) + noise * epsilon
+    return X.to(dtype), y.to(dtype)
 
 
 @functools.lru_cache(maxsize=1)

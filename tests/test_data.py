@@ -6,7 +6,7 @@ import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from optim_helpers import digits_loaders, load_digits_tensors
+from optim_helpers import digits_loaders, linear_regression_data, load_digits_tensors
 
 
 def test_shapes_sizes_and_dtypes():
@@ -82,3 +82,44 @@ def test_loaders_leave_the_global_random_state_alone():
     _ = order(train_loader)
     assert torch.equal(torch.rand(3), expected)
     assert all(len(y) == 64 for _, y in train_loader)
+
+
+def test_linear_regression_data_is_the_stated_line_plus_noise():
+    X, y = linear_regression_data(n=1000, w_true=(-1.0, 3.0), noise=0.05, seed=0)
+    assert X.shape == (1000, 2) and y.shape == (1000,) and X.dtype == torch.float64
+    assert torch.all(X[:, 0] == 1) and -1 <= X[:, 1].min() and X[:, 1].max() <= 1
+    assert abs(X[:, 1].mean()) < 0.06 and abs(X[:, 1].var() - 1 / 3) < 0.03  # U[-1, 1]
+    residual = y - (-1 + 3 * X[:, 1])
+    assert abs(residual.std() - 0.05) < 0.005 and abs(residual.mean()) < 0.005
+    exact, _ = linear_regression_data(n=10, noise=0.0, x_range=(2.0, 5.0), w_true=(0.5, -2.0), seed=3)
+    x = exact[:, 1]
+    assert torch.all((2 <= x) & (x <= 5))
+    np.testing.assert_allclose(linear_regression_data(n=10, noise=0.0, x_range=(2.0, 5.0), w_true=(0.5, -2.0),
+                                                      seed=3)[1].numpy(), (0.5 - 2 * x).numpy(), rtol=1e-12)
+    assert linear_regression_data(n=5, dtype=torch.float32)[0].dtype == torch.float32
+
+
+def test_linear_regression_data_is_seeded_and_leaves_the_global_state_alone():
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    a, b, c = (linear_regression_data(n=50, seed=s) for s in (1, 1, 2))
+    assert torch.equal(torch.rand(3), expected)
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) and not torch.equal(a[1], c[1])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n": 0}, "Invalid n: 0"),
+        ({"n": 2.5}, "Invalid n: 2.5"),
+        ({"noise": -0.1}, "Invalid noise: -0.1"),
+        ({"noise": float("nan")}, "Invalid noise: nan"),
+        ({"x_range": (1.0, 1.0)}, "Invalid x_range"),
+        ({"w_true": (1.0, 2.0, 3.0)}, "Invalid w_true"),
+        ({"dtype": torch.int64}, "Invalid dtype"),
+    ],
+)
+def test_linear_regression_data_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        linear_regression_data(**kwargs)
