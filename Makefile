@@ -2,6 +2,7 @@
 # make test  : unit tests, nbval over every notebook, the book build (warnings fail it), browser tests
 # make execute : re-execute every notebook in place (after changing code or helpers)
 # make fresh-env : run every notebook in a new venv made from `pip install .` alone (what Colab gets)
+# make assignments : student and instructor notebooks of the graded assignments in _build/assignments
 VENV     := .venv
 PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.installed
@@ -9,7 +10,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 JOBS     ?= 2
 FRESH    := _build/fresh-env
 
-.PHONY: book test unit nbval browser fresh-env execute benchmarks clean
+.PHONY: book test unit nbval browser fresh-env execute assignments benchmarks clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -42,6 +43,10 @@ fresh-env:
 
 execute: $(STAMP)
 	$(PY) scripts/execute_notebooks.py $(NOTEBOOKS)
+
+# nbgrader's own preprocessors turn assignments/source/ into student and instructor versions.
+assignments: $(STAMP)
+	$(PY) scripts/make_assignments.py --out _build/assignments
 
 benchmarks: $(STAMP)
 	bash benchmarks/run_all.sh
