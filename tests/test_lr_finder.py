@@ -1,5 +1,6 @@
 """The LR range test: the sweep, the smoothing, the stop, the reset, the suggestion, and torch-lr-finder."""
 
+import copy
 import math
 import warnings
 
@@ -141,10 +142,7 @@ def test_model_optimizer_rng_and_loader_are_restored_bit_for_bit(make_optimizer)
         optimizer.step()
     model.eval()
     weights = {k: v.clone() for k, v in model.state_dict().items()}
-    state = optimizer.state_dict()
-    import copy
-
-    state = copy.deepcopy(state)
+    state = copy.deepcopy(optimizer.state_dict())
     torch.manual_seed(11)
     rng_before = torch.get_rng_state()
     generator_before = data.generator.get_state()
@@ -155,8 +153,8 @@ def test_model_optimizer_rng_and_loader_are_restored_bit_for_bit(make_optimizer)
     assert not model.training
     assert torch.equal(torch.get_rng_state(), rng_before)
     assert torch.equal(data.generator.get_state(), generator_before)
-    if hasattr(optimizer, "lr") and not isinstance(optimizer, torch.optim.SGD | torch.optim.Adam):
-        assert optimizer.lr == optimizer.param_groups[0]["lr"] in (0.01, 0.05)
+    if isinstance(optimizer, (GD, Adam)):  # the package's lr property reads the restored rate
+        assert optimizer.lr in (0.01, 0.05)
 
 
 def test_the_result_does_not_depend_on_the_global_random_state():
