@@ -21,6 +21,7 @@ from .batching import (
 from .device import pick_device
 from .data import digits_loaders, linear_regression_data, load_digits_tensors
 from .distributed import data_parallel_train, default_backend, free_port, global_batches, large_batch_train
+from .ensembles import ensemble_evaluate, ensemble_probabilities, train_snapshots
 from .hessian import (
     filter_normalized_direction,
     flatten,
@@ -158,4 +159,7 @@ __all__ = [
     "sequential_lr",
     "reduce_on_plateau",
     "torch_lrs",
+    "train_snapshots",
+    "ensemble_probabilities",
+    "ensemble_evaluate",
 ]
