@@ -22,8 +22,8 @@ Suggestion rule ("steepest descent"): drop the first ``skip_start`` and the last
 on the rest, take the slope :math:`\mathrm{d}s / \mathrm{d}\log_{10}\eta` by finite differences
 (``np.gradient``: central inside, one-sided at the two ends) and suggest the rate where it is most negative,
 the point where the loss falls fastest per factor of learning rate. No negative slope: no suggestion.
-The result also carries ``minimum_lr``, the rate at the lowest smoothed loss; the "valley" rule of thumb
-suggests ``minimum_lr / 10`` (:attr:`RangeTestResult.min_over_10`).
+The result also carries ``minimum_lr``, the rate at the lowest smoothed loss; the rule of thumb "minimum / 10"
+(fastai's early finder) suggests a tenth of it (:attr:`RangeTestResult.min_over_10`).
 (Smith, 2017, introduced the test with a linear sweep; the geometric sweep is fastai's and torch-lr-finder's.)
 """
 
@@ -75,7 +75,7 @@ class RangeTestResult:
 
     @property
     def min_over_10(self):
-        """The "valley" rule of thumb: a tenth of the rate at the lowest smoothed loss."""
+        """The rule of thumb "minimum / 10": a tenth of the rate at the lowest smoothed loss."""
         return self.minimum_lr / 10
 
 

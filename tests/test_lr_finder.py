@@ -203,7 +203,7 @@ def test_suggestion_is_the_steepest_fall_in_log_lr():
         suggest_lr(lrs, curve[:-1])
 
 
-def test_minimum_and_valley_rule():
+def test_minimum_and_minimum_over_10_rule():
     model = small_model()
     result = lr_range_test(model, GD(model.parameters(), lr=0.1), loader(), start_lr=1e-3, end_lr=1e3, num_steps=60,
                            beta=0.9)
