@@ -9,7 +9,8 @@ points unless it raised. Three kinds of submission per notebook:
 - plausible wrong solutions (``assignments/wrong_solutions/<task>__<mistake>.py``): each task's hidden tests fail.
 
 All submissions of one notebook run in one kernel (its namespace reset in between); the notebooks are
-parametrized, so pytest-xdist (``-n 2``) spreads them over workers.
+parametrized, so pytest-xdist (``-n 2``) spreads them over workers. The last test runs nbgrader itself
+(generate_assignment, autograde) on one assignment, with the course's nbgrader_config.py.
 """
 
 import copy
@@ -163,3 +164,40 @@ def test_grading(name, generated, sources):
             for grade_id, (points, _) in result.items():
                 if _task_of(grade_id, tasks) in wrong_tasks and grade_id.endswith("_hidden"):
                     assert points == 0, f"the hidden tests of {grade_id} accept a wrong solution ({variant})"
+
+
+def test_real_nbgrader_round_trip(tmp_path, generated, sources):
+    """nbgrader itself, with the course's nbgrader_config.py: its release equals our student version, and
+    autograde gives the reference solutions every point and the stubs none."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from nbgrader.api import Gradebook
+
+    name = "ps2-adaptive"
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "assignments" / "source", course / "source")
+    shutil.copy(ROOT / "assignments" / "nbgrader_config.py", course)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+
+    def nbgrader(*args):
+        subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, check=True,
+                       capture_output=True, text=True)
+
+    nbgrader("generate_assignment", name)
+    released = nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4)
+    ours = generated[name][0]
+    assert [c.source for c in released.cells] == [c.source for c in ours.cells]
+    submissions = {"ref": _submission(name, generated, sources, "reference")[0],
+                   "stub": _submission(name, generated, sources, "stub")[0]}
+    for student, nb in submissions.items():
+        (course / "submitted" / student / name).mkdir(parents=True)
+        nbformat.write(nb, course / "submitted" / student / name / f"{name}.ipynb")
+    nbgrader("autograde", name)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        totals = {s: gradebook.find_submission(name, s).score for s in submissions}
+        max_score = gradebook.find_assignment(name).max_score
+    assert max_score == 8
+    assert totals == {"ref": 8, "stub": 0}
