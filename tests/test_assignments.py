@@ -1,7 +1,7 @@
 """The graded assignments: generation with nbgrader's preprocessors, and grading that can tell right from wrong.
 
 Each assignment notebook is graded the way ``nbgrader autograde`` grades it: the source's test cells (hidden tests
-included) are put back into the submission, the notebook runs in a fresh kernel, and a graded cell scores its
+included) are put back into the submission, the notebook runs top to bottom, and a graded cell scores its
 points unless it raised. Three kinds of submission per notebook:
 
 - the reference solutions (the instructor's cells in the student notebook): every test passes;
