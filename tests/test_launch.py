@@ -1,4 +1,4 @@
-"""The book's one repository address, and the Colab bootstrap cell of every notebook that relies on it."""
+"""The book's one repository address, and the Colab bootstrap cell of every notebook and assignment that uses it."""
 
 import re
 import sys
@@ -11,6 +11,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+ASSIGNMENTS = sorted((ROOT / "assignments" / "source").glob("*/*.ipynb"))
 REPOSITORY = CONFIG["repository"]["url"]
 GIT_URL = re.compile(r"git\+(https://[^\s\"']+)")
 
@@ -33,11 +34,12 @@ def test_there_are_nine_chapters():
     assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 10)]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS + ASSIGNMENTS, ids=lambda p: p.stem)
 def test_bootstrap_cell_installs_from_the_configured_repository(path):
     cell = _first_code_cell(path)
     assert cell.cell_type == "code", "the first cell is the Colab bootstrap"
-    assert "remove-cell" in cell.metadata.get("tags", []), "the bootstrap is hidden in the book"
+    if path.parent.name == "notebooks":
+        assert "remove-cell" in cell.metadata.get("tags", []), "the bootstrap is hidden in the book"
     urls = GIT_URL.findall(cell.source)
     assert urls == [REPOSITORY], f"{path.name} installs from {urls}, _config.yml says {REPOSITORY}"
     # A no-op where the package is importable: the install sits under `except ImportError`.
@@ -53,12 +55,12 @@ def _run_bootstrap(source):
     return installs
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS + ASSIGNMENTS, ids=lambda p: p.stem)
 def test_bootstrap_cell_is_a_no_op_where_the_package_is_importable(path):
     assert _run_bootstrap(_first_code_cell(path).source) == []
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS + ASSIGNMENTS, ids=lambda p: p.stem)
 def test_bootstrap_cell_installs_where_the_package_is_missing(path, monkeypatch):
     monkeypatch.setitem(sys.modules, "optim_helpers", None)  # `import optim_helpers` now raises ImportError
     (args,) = _run_bootstrap(_first_code_cell(path).source)
