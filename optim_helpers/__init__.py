@@ -18,8 +18,8 @@ from .batching import (
     predicted_gradient_variance,
     train_accumulated,
 )
-from .device import pick_device
 from .data import digits_loaders, linear_regression_data, load_digits_tensors
+from .device import pick_device
 from .distributed import data_parallel_train, default_backend, free_port, global_batches, large_batch_train
 from .ensembles import ensemble_evaluate, ensemble_probabilities, train_snapshots
 from .hessian import (
