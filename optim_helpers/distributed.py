@@ -26,6 +26,7 @@ import datetime
 import numbers
 import queue as queue_module
 import socket
+import time
 import traceback
 
 import torch
@@ -187,9 +188,10 @@ def data_parallel_train(model, X, y, batch_size, num_steps, lr, world_size=2, mo
     for w in workers:
         w.start()
     collected = {}
+    deadline = time.monotonic() + timeout
     try:
         for _ in range(world_size):
-            rank, status, payload = results.get(timeout=timeout)
+            rank, status, payload = results.get(timeout=max(0.0, deadline - time.monotonic()))
             if status != "ok":
                 raise RuntimeError(f"Data-parallel worker {rank} failed:\n{payload}")
             collected[rank] = payload
