@@ -5,12 +5,12 @@ usage: FRESH_VENV/bin/python scripts/run_in_fresh_env.py NOTEBOOK...
 Run it with the fresh environment's interpreter (``make fresh-env`` builds one and calls this). Before a
 notebook's own cells, a first cell checks that its kernel runs in this environment and imports the
 *installed* package, not the source tree; so a dependency that only the pinned ``requirements.txt``
-provides makes a notebook fail here. Notebooks run two at a time and are never written back.
+provides makes a notebook fail here. Notebooks run one after another (so the printed times are each
+notebook's own, not shared with another kernel) and are never written back.
 """
 
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -39,13 +39,12 @@ def main(paths):
     if sys.prefix == sys.base_prefix:
         sys.exit("run this with the fresh virtual environment's python")
     failed = []
-    with ProcessPoolExecutor(max_workers=2) as pool:
-        for path, future in [(path, pool.submit(run, path)) for path in paths]:
-            try:
-                print(f"{path}: ran to the end in {future.result():.1f} s", flush=True)
-            except Exception as error:  # report every notebook, then fail
-                failed.append(path)
-                print(f"{path}: FAILED\n{error}", flush=True)
+    for path in paths:
+        try:
+            print(f"{path}: ran to the end in {run(path):.1f} s", flush=True)
+        except Exception as error:  # report every notebook, then fail
+            failed.append(path)
+            print(f"{path}: FAILED\n{error}", flush=True)
     if failed:
         sys.exit(f"{len(failed)} notebook(s) failed in the fresh environment: {', '.join(failed)}")
 
