@@ -196,14 +196,16 @@ def sgd_path(X, y, w_init, lr, batch_size, num_steps=None, epochs=None, seed=0, 
         replacement, drop_last: how minibatches are drawn, as in :func:`minibatch_indices`.
         scheduler: optional factory ``scheduler(optimizer) -> LRScheduler``, stepped after every step.
         dtype: dtype of the weights and data (float64 by default: losses near the minimum differ in the 7th digit).
-        device: where to compute; ``None`` picks CUDA when present (:func:`optim_helpers.pick_device`).
+        device: where to compute; ``None`` keeps the device of ``X`` (the CPU for a NumPy array or a CPU tensor),
+            so the path equals a CPU ``train_curve`` bit for bit on a GPU machine too; a name or ``torch.device``
+            goes through :func:`optim_helpers.pick_device`.
 
     Returns:
         ``np.ndarray`` of shape ``(num_steps + 1, 3)`` whose row ``t`` is ``(w0_t, w1_t, L(w_t))`` with the *full*
         loss :math:`\mathcal{L}`; row 0 is the start. A diverging run gives non-finite rows; it never raises.
     """
     return _run(X, y, [w_init], lr, batch_size, num_steps, epochs, seed, optim, optim_params, replacement,
-                drop_last, scheduler, dtype, device)[0]
+                drop_last, scheduler, dtype, device, batched=False)[0]
 
 
 def sgd_paths(X, y, w_init, lrs, batch_size, num_steps=None, epochs=None, seed=0, optim=GD, optim_params=None,
@@ -212,6 +214,8 @@ def sgd_paths(X, y, w_init, lrs, batch_size, num_steps=None, epochs=None, seed=0
 
     The K runs are the rows of one ``(K, 2)`` parameter (per-row rates, as in :func:`optim_helpers.train_curves`),
     so each row follows its own :func:`sgd_path` run with the same ``seed``, bit for bit, at the cost of about one.
+    K = 1 works too. The other arguments are those of :func:`sgd_path`; ``device=None`` likewise keeps the
+    device of ``X``.
 
     Returns:
         ``np.ndarray`` of shape ``(K, num_steps + 1, 3)``.
@@ -220,12 +224,13 @@ def sgd_paths(X, y, w_init, lrs, batch_size, num_steps=None, epochs=None, seed=0
     if len(rates) == 0:
         raise ValueError("Invalid lrs: no learning rates")
     return _run(X, y, [w_init] * len(rates), rates, batch_size, num_steps, epochs, seed, optim, optim_params,
-                replacement, drop_last, None, dtype, device)
+                replacement, drop_last, None, dtype, device, batched=True)
 
 
 def _run(X, y, starts, lr, batch_size, num_steps, epochs, seed, optim, optim_params, replacement, drop_last,
-         scheduler, dtype, device):
-    device = pick_device(device)
+         scheduler, dtype, device, batched):
+    # batched: one (K, 2) parameter for K runs with per-row rates (sgd_paths, any K >= 1), or one (2,) parameter
+    device = torch.as_tensor(X).device if device is None else pick_device(device)
     X = torch.as_tensor(X).to(device=device, dtype=dtype)
     y = torch.as_tensor(y).to(device=device, dtype=dtype)
     _check_data(X, y, features=2)
@@ -246,7 +251,7 @@ def _run(X, y, starts, lr, batch_size, num_steps, epochs, seed, optim, optim_par
         lr = lr.to(device)
     products = _products(X, y)  # minibatch moments are means of its rows
     full_loss = _quadratic(products.mean(dim=0))
-    w = torch.nn.Parameter(starts if len(starts) > 1 else starts[0])
+    w = torch.nn.Parameter(starts if batched else starts[0])
     optimizer = optim([w], lr=lr, **(optim_params or {}))
     schedule = scheduler(optimizer) if scheduler is not None else None
     path = torch.empty(num_steps + 1, *starts.shape[:-1], 3, dtype=dtype, device=device)

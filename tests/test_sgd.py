@@ -175,6 +175,36 @@ def test_batched_paths_equal_single_runs(data):
         assert np.array_equal(run, sgd_path(X, y, [-4.0, -4.0], lr, batch_size=4, num_steps=50, seed=5))
 
 
+def test_one_learning_rate_is_a_batch_of_one(data):
+    X, y = data
+    one = sgd_paths(X, y, [-4.0, -4.0], [0.1], batch_size=4, num_steps=20, seed=2)
+    assert one.shape == (1, 21, 3)
+    assert np.array_equal(one[0], sgd_path(X, y, [-4.0, -4.0], 0.1, batch_size=4, num_steps=20, seed=2))
+    assert np.array_equal(sgd_paths(X, y, [-4.0, -4.0], 0.1, batch_size=4, num_steps=20, seed=2), one)
+
+
+def test_default_device_is_the_device_of_the_data(data, monkeypatch):
+    X, y = data
+    # on a GPU machine too: with device=None nothing moves off the data's device, so the path equals the CPU
+    # train_curve bit for bit (pretend CUDA is visible to check that the default does not follow pick_device)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    path = sgd_path(X, y, [-4.0, -4.0], 0.3, batch_size=200, num_steps=10)
+    paths = sgd_paths(X, y, [-4.0, -4.0], [0.3], batch_size=200, num_steps=10)
+    monkeypatch.undo()
+    reference = train_curve(GD, {"lr": 0.3}, w_init=[-4.0, -4.0], loss_fn=mse_loss_surface(X, y), num_steps=10,
+                            dtype=torch.float64)
+    assert np.array_equal(path, reference) and np.array_equal(paths[0], reference)
+    assert np.array_equal(sgd_path(X.numpy(), y.numpy(), [-4.0, -4.0], 0.3, batch_size=200, num_steps=10), reference)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_default_device_follows_cuda_data(data):
+    X, y = data
+    on_gpu = sgd_path(X.cuda(), y.cuda(), [-4.0, -4.0], 0.3, batch_size=200, num_steps=10)
+    explicit = sgd_path(X, y, [-4.0, -4.0], 0.3, batch_size=200, num_steps=10, device="cuda")
+    assert np.array_equal(on_gpu, explicit)
+
+
 def test_divergence_gives_non_finite_rows(data):
     X, y = data
     path = sgd_path(X, y, [0.0, 0.0], 5.0, batch_size=200, num_steps=2000)
