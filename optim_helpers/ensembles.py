@@ -10,6 +10,7 @@ A :class:`~optim_helpers.BatchedMLP` works too: its K models are ensembled separ
 """
 
 import copy
+import math
 import numbers
 
 import numpy as np
@@ -67,17 +68,40 @@ def ensemble_probabilities(models, X):
     return total / len(models)
 
 
+def _ensemble_log_probabilities(models, X):
+    r"""``log`` of :func:`ensemble_probabilities`, computed stably: :math:`\log \frac1M \sum_m e^{\ell_m}`
+    with :math:`\ell_m` each model's ``log_softmax``, accumulated with ``logaddexp``, so that a probability that
+    underflows to zero in every model still has a finite logarithm."""
+    models = list(models)
+    if not models:
+        raise ValueError("Invalid models: an ensemble needs at least one model")
+    total = None
+    for model in models:
+        was_training = model.training
+        model.eval()
+        try:
+            log_p = torch.log_softmax(model(X.to(_device_of(model))), dim=-1)
+        finally:
+            model.train(was_training)
+        total = log_p if total is None else torch.logaddexp(total, log_p)
+    return total - math.log(len(models))
+
+
+@torch.no_grad()
 def ensemble_evaluate(models, X, y):
     r"""``(loss, accuracy)`` of the averaged prediction: loss :math:`-\frac1N \sum_n \log p(y_n \mid x_n)`.
 
     Floats for single models, arrays of K for :class:`~optim_helpers.BatchedMLP` s (as
-    :func:`optim_helpers.evaluate`). For one model this equals :func:`optim_helpers.evaluate`.
+    :func:`optim_helpers.evaluate`). The logarithm of the averaged probabilities is computed from the models'
+    ``log_softmax`` outputs (``logsumexp`` over the models, minus :math:`\log M`), so the loss stays finite
+    where a probability underflows; for one model this equals :func:`optim_helpers.evaluate` up to
+    floating-point rounding.
     """
-    p = ensemble_probabilities(models, X)
-    y = y.to(p.device)
-    picked = p.gather(-1, y.expand(*p.shape[:-2], -1)[..., None])[..., 0]
-    loss = -picked.log().mean(dim=-1)
-    acc = (p.argmax(dim=-1) == y).to(p.dtype).mean(dim=-1)
+    log_p = _ensemble_log_probabilities(models, X)
+    y = y.to(log_p.device)
+    picked = log_p.gather(-1, y.expand(*log_p.shape[:-2], -1)[..., None])[..., 0]
+    loss = -picked.mean(dim=-1)
+    acc = (log_p.argmax(dim=-1) == y).to(log_p.dtype).mean(dim=-1)
     if loss.ndim == 0:
         return loss.item(), acc.item()
     return loss.cpu().numpy(), acc.cpu().numpy()

@@ -82,3 +82,21 @@ def test_bad_input(kw, name):
         train_snapshots(model, GD(model.parameters(), lr=0.1), [(X, y)], **args)
     with pytest.raises(ValueError, match="Invalid models"):
         ensemble_probabilities([], X)
+
+
+def test_loss_is_finite_where_a_probability_underflows():
+    """The log of the averaged probabilities comes from log_softmax: finite where softmax gives exactly 0."""
+    model = mlp(5, 8, 3, seed=0)
+    with torch.no_grad():
+        model.layers[-1].weight.mul_(1e4)  # logits of order 1e4: softmax underflows to 0 for some labels
+    logits = model(X)
+    assert (F.softmax(logits, -1).gather(1, y[:, None]) == 0).any()
+    loss, _ = ensemble_evaluate([model], X, y)
+    assert np.isfinite(loss) and loss == pytest.approx(evaluate(model, X, y)[0], rel=1e-6)
+    # two copies of one model: the same loss (log of the mean of equal probabilities), also finite
+    loss2, _ = ensemble_evaluate([model, model], X, y)
+    assert loss2 == pytest.approx(loss, rel=1e-6)
+    # the stable form against the direct one where the latter is finite
+    models = [mlp(5, 8, 3, seed=s) for s in range(3)]
+    p = ensemble_probabilities(models, X)
+    assert ensemble_evaluate(models, X, y)[0] == pytest.approx(-p.gather(1, y[:, None]).log().mean().item(), rel=1e-6)

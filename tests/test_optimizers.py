@@ -358,7 +358,7 @@ def test_lr_property_raises_when_groups_differ():
 
 
 def test_lr_property_accepts_0d_tensor():
-    """The text's LR finder writes a 0-d tensor; it is stored as a float."""
+    """A common LR finder writes a 0-d tensor; it is stored as a float."""
     opt = two_group_gd()
     opt.lr = torch.tensor(0.25, dtype=F64)
     assert opt.lr == 0.25 and isinstance(opt.lr, float)

@@ -189,7 +189,7 @@ def test_bad_input_raises(fn, kw, name):
 
 
 def test_step_decay_drives_our_optimizers():
-    # the text's alpha^t = 2^floor(t/100), through StepLR on the package's GD: the rate read back each step
+    # a common step decay, alpha^t = 2^floor(t/100), through StepLR on the package's GD: the rate read back each step
     from optim_helpers import GD
 
     w = torch.nn.Parameter(torch.zeros(2))

@@ -85,7 +85,7 @@ def test_shape_start_and_dtype():
 
 
 def test_row_t_holds_the_loss_at_row_t():
-    """The source text logged the loss one step late; here row t's loss is loss(w_t)."""
+    """A common version logs the loss one step late; here row t's loss is loss(w_t)."""
     path = train_curve(GD, {"lr": 0.5}, w_init=(-1.0, 2.0), num_steps=30)
     recomputed = np.array([pathological_loss(torch.tensor(a), torch.tensor(b)).item() for a, b in path[:, :2]])
     np.testing.assert_array_equal(path[:, 2], recomputed)

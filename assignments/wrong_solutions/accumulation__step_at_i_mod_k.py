@@ -1,5 +1,5 @@
 # ruff: noqa: F821 (a notebook cell: torch, math, np, F and OptimizerBase come from the setup cell)
-# MISTAKE: the source text's loop: step (and zero) when i % accum_steps == 0, counting from i = 0. The first step
+# MISTAKE: a loop that is often copied: step (and zero) when i % accum_steps == 0, counting from i = 0. The first step
 # uses a single micro-batch and the groups are shifted by one; the leftover micro-batches never get a step.
 def train_accumulated(model, optimizer, micro_batches, accum_steps):
     """One optimizer step per group of accum_steps micro-batches, on the group's mean cross-entropy."""

@@ -1,5 +1,5 @@
 # ruff: noqa: F821 (a notebook cell: torch, math, np, F and OptimizerBase come from the setup cell)
-# MISTAKE: draws the indices with replacement (as the source text's "full batch" did): an epoch repeats some
+# MISTAKE: draws the indices with replacement (as some widely shared examples do): an epoch repeats some
 # examples and misses about 37% of them.
 def epoch_batches(num_examples, batch_size, generator, drop_last=False):
     """One epoch of index batches: a random permutation of range(num_examples), cut into batches."""
