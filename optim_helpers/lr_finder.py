@@ -13,15 +13,18 @@ exponential moving average with bias correction (as in fastai),
 .. math:: a_i = \beta\, a_{i-1} + (1 - \beta)\, L_i, \quad a_{-1} = 0, \qquad s_i = \frac{a_i}{1 - \beta^{i+1}},
 
 or, with ``debias=False``, the average started at the first loss, :math:`s_0 = L_0`,
-:math:`s_i = \beta s_{i-1} + (1 - \beta) L_i` (torch-lr-finder's form, whose ``smooth_f`` is :math:`1 - \beta`).
+:math:`s_i = \beta s_{i-1} + (1 - \beta) L_i` (torch-lr-finder's form, whose ``smooth_f`` is :math:`1 - \beta`),
+which weights the first loss far more: after :math:`i` steps it still carries weight :math:`\beta^i` (0.60 after
+10 steps with torch-lr-finder's :math:`\beta = 0.95`), against about :math:`1/(i+1)` with the bias correction.
 The test stops after the first step where :math:`s_i` is not finite or exceeds ``diverge_th`` times the best
-(lowest) smoothed loss so far; that step is recorded. Afterwards the model, the optimizer, the global random
-state and the loader's generator are exactly as before the test.
+(lowest) smoothed loss so far; that step is recorded. Afterwards the model, the parameters' gradients, the
+optimizer, the global random state and the loader's generator are exactly as before the test.
 
 Suggestion rule ("steepest descent"): drop the first ``skip_start`` and the last ``skip_end`` recorded points;
-on the rest, take the slope :math:`\mathrm{d}s / \mathrm{d}\log_{10}\eta` by finite differences
-(``np.gradient``: central inside, one-sided at the two ends) and suggest the rate where it is most negative,
-the point where the loss falls fastest per factor of learning rate. No negative slope: no suggestion.
+on the rest, take the slope of :math:`s` per grid step by finite differences (``np.gradient``: central inside,
+one-sided at the two ends; on a geometric sweep this is :math:`\mathrm{d}s / \mathrm{d}\log_{10}\eta` up to a
+constant factor) and suggest the rate where it is most negative, the point where the loss falls fastest per factor
+of learning rate. No negative slope: no suggestion.
 The result also carries ``minimum_lr``, the rate at the lowest smoothed loss; the rule of thumb "minimum / 10"
 (fastai's early finder) suggests a tenth of it (:attr:`RangeTestResult.min_over_10`).
 (Smith, 2017, introduced the test with a linear sweep; the geometric sweep is fastai's and torch-lr-finder's.)
@@ -132,9 +135,11 @@ def smooth_losses(losses, beta=0.98, debias=True):
 
 
 def suggest_lr(lrs, smoothed, skip_start=10, skip_end=5):
-    """The steepest-descent rule: ``(rate, index)`` of the most negative slope of ``smoothed`` in log rate.
+    """The steepest-descent rule: ``(rate, index)`` of the most negative slope of ``smoothed`` per grid step.
 
-    The first ``skip_start`` and the last ``skip_end`` points are left out before the slopes are taken.
+    The slope is taken per grid step (the slope in log rate up to a constant factor on a geometric sweep such as
+    :func:`lr_sweep`), as torch-lr-finder does. The first ``skip_start`` and the last ``skip_end`` points are left
+    out before the slopes are taken.
     Returns ``(None, None)`` when fewer than two points remain or no slope is negative.
     """
     _check_skips(skip_start, skip_end)
@@ -212,9 +217,10 @@ def lr_range_test(model, optimizer, data, start_lr=1e-6, end_lr=10.0, num_steps=
 
     Every parameter group gets the rate :math:`\\eta_i` at step :math:`i`. The model is in training mode
     during the test. Afterwards the model's and the optimizer's ``state_dict`` (weights, buffers, moments,
-    step counts, rates), the model's mode, the global random state (CPU and the model's GPU) and the state of
-    the loader's ``generator`` (as in :func:`optim_helpers.digits_loaders`) are restored exactly, so training
-    afterwards runs as if no test had taken place.
+    step counts, rates), the parameters' gradients (``.grad``, ``None`` where it was ``None``), the model's mode,
+    the global random state (CPU and the model's GPU) and the state of the loader's ``generator`` (as in
+    :func:`optim_helpers.digits_loaders`) are restored exactly, so training afterwards runs as if no test had
+    taken place.
 
     Args:
         model: maps a batch of inputs to what ``loss_fn`` takes; batches are moved to its device.
@@ -233,6 +239,7 @@ def lr_range_test(model, optimizer, data, start_lr=1e-6, end_lr=10.0, num_steps=
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     model_state = copy.deepcopy(model.state_dict())
     optimizer_state = copy.deepcopy(optimizer.state_dict())
+    grads = [None if p.grad is None else p.grad.detach().clone() for p in model.parameters()]
     was_training = model.training
     generator = getattr(data, "generator", None)
     generator_state = generator.get_state() if isinstance(generator, torch.Generator) else None
@@ -255,6 +262,8 @@ def lr_range_test(model, optimizer, data, start_lr=1e-6, end_lr=10.0, num_steps=
     finally:
         model.load_state_dict(model_state)
         optimizer.load_state_dict(optimizer_state)
+        for p, grad in zip(model.parameters(), grads):
+            p.grad = grad
         model.train(was_training)
         if generator_state is not None:
             generator.set_state(generator_state)
@@ -265,7 +274,7 @@ def surface_range_test(optim, optim_params, w_init=(-4.0, -4.0), loss_fn=patholo
                        skip_end=5, dtype=torch.float32):
     """The range test on a 2-D surface ``loss_fn(w0, w1)``, one point :math:`w` started at ``w_init``.
 
-    The defaults are the source text's sweep (Adam from (-4, -4), rates from :math:`10^{-2}` to
+    The defaults are the widely shared sweep of chapter 08 (Adam from (-4, -4), rates from :math:`10^{-2}` to
     :math:`10^{0.6}` in 1000 steps), plus smoothing and the divergence stop. ``optim_params`` may leave out
     ``lr`` (the sweep sets it). The result's ``path`` holds :math:`w` before each step.
     """

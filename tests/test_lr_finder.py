@@ -157,6 +157,20 @@ def test_model_optimizer_rng_and_loader_are_restored_bit_for_bit(make_optimizer)
         assert optimizer.lr in (0.01, 0.05)
 
 
+def test_gradients_are_restored():
+    fresh = small_model()
+    lr_range_test(fresh, torch.optim.SGD(fresh.parameters(), lr=0.1), (X, y), start_lr=1e-3, end_lr=10.0,
+                  num_steps=20)
+    assert all(p.grad is None for p in fresh.parameters())  # a fresh model stays without gradients
+    model = small_model()
+    nn.functional.cross_entropy(model(X[:8]), y[:8]).backward()
+    model[3].bias.grad = None  # a mix: some parameters with a gradient, one without
+    grads = [None if p.grad is None else p.grad.clone() for p in model.parameters()]
+    lr_range_test(model, Adam(model.parameters(), lr=0.01), loader(), start_lr=1e-3, end_lr=10.0, num_steps=20)
+    for p, g in zip(model.parameters(), grads):
+        assert (p.grad is None) if g is None else (p.grad is not None and torch.equal(p.grad, g))
+
+
 def test_the_result_does_not_depend_on_the_global_random_state():
     results = []
     for seed in (0, 1):
@@ -283,7 +297,7 @@ def test_agrees_with_torch_lr_finder_on_the_digits(make_optimizer, capsys):
     capsys.readouterr()
 
 
-def test_surface_range_test_reproduces_the_text_sweep():
+def test_surface_range_test_reproduces_the_shared_sweep():
     raw = surface_range_test(Adam, {}, beta=0.0, diverge_th=math.inf)
     np.testing.assert_allclose(raw.lrs, 10 ** np.linspace(-2.0, 0.6, 1000), rtol=1e-12)
     assert raw.path.shape == (1000, 2) and np.array_equal(raw.path[0], [-4.0, -4.0])
