@@ -47,6 +47,19 @@ def train_snapshots(model, optimizer, data, num_cycles, epochs_per_cycle, schedu
     return snapshots, np.concatenate(losses)
 
 
+def _each_model(models, X, normalize):
+    """Yield ``normalize(model(X), dim=-1)`` for each model, evaluated in evaluation mode (its mode restored)."""
+    if not models:
+        raise ValueError("Invalid models: an ensemble needs at least one model")
+    for model in models:
+        was_training = model.training
+        model.eval()
+        try:
+            yield normalize(model(X.to(_device_of(model))), dim=-1)
+        finally:
+            model.train(was_training)
+
+
 @torch.no_grad()
 def ensemble_probabilities(models, X):
     """The mean of the models' softmax outputs on ``X``: ``(N, C)``, or ``(K, N, C)`` for batched models.
@@ -54,16 +67,8 @@ def ensemble_probabilities(models, X):
     Each model is evaluated in evaluation mode (its previous mode is restored).
     """
     models = list(models)
-    if not models:
-        raise ValueError("Invalid models: an ensemble needs at least one model")
     total = None
-    for model in models:
-        was_training = model.training
-        model.eval()
-        try:
-            p = torch.softmax(model(X.to(_device_of(model))), dim=-1)
-        finally:
-            model.train(was_training)
+    for p in _each_model(models, X, torch.softmax):
         total = p if total is None else total + p
     return total / len(models)
 
@@ -73,16 +78,8 @@ def _ensemble_log_probabilities(models, X):
     with :math:`\ell_m` each model's ``log_softmax``, accumulated with ``logaddexp``, so that a probability that
     underflows to zero in every model still has a finite logarithm."""
     models = list(models)
-    if not models:
-        raise ValueError("Invalid models: an ensemble needs at least one model")
     total = None
-    for model in models:
-        was_training = model.training
-        model.eval()
-        try:
-            log_p = torch.log_softmax(model(X.to(_device_of(model))), dim=-1)
-        finally:
-            model.train(was_training)
+    for log_p in _each_model(models, X, torch.log_softmax):
         total = log_p if total is None else torch.logaddexp(total, log_p)
     return total - math.log(len(models))
 
