@@ -1,6 +1,8 @@
 # make book  : build the HTML book into _build/html (creates .venv/ on first use)
-# make test  : unit tests, nbval over every notebook, the book build (warnings fail it), browser tests
+# make test  : unit tests, nbval over every notebook (as stored, then under perturbed floating point),
+#              the book build (warnings fail it), browser tests, every notebook in a fresh environment
 # make execute : re-execute every notebook in place (after changing code or helpers)
+# make perturbed : nbval under other floating-point environments (kernels, threads, MKL path)
 # make fresh-env : run every notebook in a new venv made from `pip install .` alone (what Colab gets)
 # make assignments : student and instructor notebooks of the graded assignments in _build/assignments
 VENV     := .venv
@@ -10,7 +12,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 JOBS     ?= 2
 FRESH    := _build/fresh-env
 
-.PHONY: book test unit nbval browser fresh-env execute assignments benchmarks clean
+.PHONY: book test unit nbval perturbed browser fresh-env execute assignments benchmarks clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -30,7 +32,12 @@ browser: $(STAMP)
 nbval: $(STAMP)
 	$(PY) -m pytest --nbval --nbval-current-env -q -n $(JOBS) --dist loadfile notebooks
 
-test: unit nbval book
+# The stored outputs must come out the same under PyTorch's scalar and AVX2 kernels, one thread and MKL's
+# compatible code path: what another CPU changes. See scripts/nbval_perturbed.py.
+perturbed: $(STAMP)
+	$(PY) scripts/nbval_perturbed.py -n $(JOBS) --dist loadfile notebooks
+
+test: unit nbval perturbed book
 	$(MAKE) browser
 	$(MAKE) fresh-env
 
