@@ -3,7 +3,7 @@
 Optimizers (``GD``, ``RMSProp``, ``Adam``, ``AdamW``) are ``torch.optim.Optimizer`` subclasses;
 surfaces are broadcasting functions ``f(w0, w1)``; ``train_curve`` and ``train_curves`` record
 trajectories; the ``plot_*`` functions draw them; explorers add sliders. Real models: the digits
-data (``load_digits_tensors``, ``digits_loaders``), small MLPs and their training loop (``mlp``,
+data (``load_digits_tensors``, ``load_digits_splits``, ``digits_loaders``), small MLPs and their training loop (``mlp``,
 ``BatchedMLP``, ``train``, ``evaluate``), and probes of their landscape (Hessian-vector products, power
 iteration, filter-normalized 2-D slices, minimum-energy paths).
 """
@@ -18,7 +18,7 @@ from .batching import (
     predicted_gradient_variance,
     train_accumulated,
 )
-from .data import digits_loaders, linear_regression_data, load_digits_tensors
+from .data import digits_loaders, linear_regression_data, load_digits_splits, load_digits_tensors
 from .device import pick_device
 from .distributed import data_parallel_train, default_backend, free_port, global_batches, large_batch_train
 from .ensembles import ensemble_evaluate, ensemble_probabilities, train_snapshots
@@ -101,6 +101,7 @@ __all__ = [
     "Explorer",
     "trajectory_explorer",
     "pick_device",
+    "load_digits_splits",
     "load_digits_tensors",
     "digits_loaders",
     "linear_regression_data",

@@ -73,9 +73,9 @@ def _digits():
     return X, y
 
 
-def _check_fraction(test_fraction):
-    if not (isinstance(test_fraction, numbers.Real) and 0.0 < test_fraction < 1.0):
-        raise ValueError(f"Invalid test_fraction: {test_fraction} (must be in (0, 1))")
+def _check_fraction(value, name="test_fraction"):
+    if not (isinstance(value, numbers.Real) and 0.0 < value < 1.0):
+        raise ValueError(f"Invalid {name}: {value} (must be in (0, 1))")
 
 
 def load_digits_tensors(test_fraction=0.25, seed=0, dtype=torch.float32):
@@ -106,6 +106,34 @@ def load_digits_tensors(test_fraction=0.25, seed=0, dtype=torch.float32):
     as_features = lambda a: torch.as_tensor((a - mean) / std, dtype=dtype)  # noqa: E731
     as_labels = lambda a: torch.as_tensor(a, dtype=torch.long)  # noqa: E731
     return as_features(X_train), as_labels(y_train), as_features(X_test), as_labels(y_test)
+
+
+def load_digits_splits(held_out_fraction=0.25, seed=0, dtype=torch.float32):
+    """The digits split three ways: training, validation and test sets, as standardized tensors.
+
+    The training set is exactly the one of :func:`load_digits_tensors` with ``test_fraction=held_out_fraction``;
+    the held-out images are split in half (stratified by class) into a validation set, on which to choose
+    hyperparameters, and a test set, to be evaluated once at the end.
+
+    Args:
+        held_out_fraction: the share of the 1797 images not used for training (stratified by class).
+        seed: fixes both splits.
+        dtype: floating dtype of the features.
+
+    Returns:
+        ``(X_train, y_train, X_val, y_val, X_test, y_test)``, standardized with the training set's statistics.
+        With the defaults, 1347 training, 225 validation and 225 test images.
+    """
+    from sklearn.model_selection import train_test_split
+
+    _check_fraction(held_out_fraction, "held_out_fraction")
+    X_train, y_train, X_held, y_held = load_digits_tensors(held_out_fraction, seed, dtype)
+    if len(y_held) < 20:
+        raise ValueError(f"Invalid held_out_fraction: {held_out_fraction} (holds out {len(y_held)} images, "
+                         "too few to split into validation and test sets)")
+    val, test = train_test_split(np.arange(len(y_held)), test_size=0.5, random_state=seed, stratify=y_held.numpy())
+    val, test = torch.as_tensor(val), torch.as_tensor(test)
+    return X_train, y_train, X_held[val], y_held[val], X_held[test], y_held[test]
 
 
 def digits_loaders(batch_size, seed=0, test_fraction=0.25, dtype=torch.float32, test_batch_size=None, drop_last=False):

@@ -123,3 +123,28 @@ def test_linear_regression_data_is_seeded_and_leaves_the_global_state_alone():
 def test_linear_regression_data_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         linear_regression_data(**kwargs)
+
+
+def test_digits_splits_keep_the_training_set_and_halve_the_held_out_images():
+    from optim_helpers import load_digits_splits
+
+    X_train, y_train, X_val, y_val, X_test, y_test = load_digits_splits(seed=0)
+    X_tr, y_tr, X_held, y_held = load_digits_tensors(test_fraction=0.25, seed=0)
+    assert torch.equal(X_train, X_tr) and torch.equal(y_train, y_tr)
+    assert (len(y_val), len(y_test)) == (225, 225)
+    # validation and test partition the held-out images: every held-out row appears in exactly one of them
+    held = {tuple(r) for r in X_held.tolist()}
+    val, test = {tuple(r) for r in X_val.tolist()}, {tuple(r) for r in X_test.tolist()}
+    assert val | test == held and not val & test
+    assert torch.bincount(y_val, minlength=10).min() >= 20 and torch.bincount(y_test, minlength=10).min() >= 20
+    again = load_digits_splits(seed=0)
+    assert torch.equal(again[2], X_val) and not torch.equal(load_digits_splits(seed=1)[2], X_val)
+
+
+def test_digits_splits_reject_a_held_out_set_too_small_to_split():
+    from optim_helpers import load_digits_splits
+
+    with pytest.raises(ValueError, match="held_out_fraction"):
+        load_digits_splits(held_out_fraction=0.007)  # 13 images
+    with pytest.raises(ValueError, match="held_out_fraction: 1.5"):
+        load_digits_splits(held_out_fraction=1.5)
