@@ -11,6 +11,7 @@ per row), which is how :func:`optim_helpers.train_curves` runs many learning rat
 """
 
 import math
+import numbers
 
 import torch
 
@@ -21,31 +22,73 @@ def _check_lr(lr):
     bad = (
         not bool(torch.isfinite(lr).all() and (lr >= 0).all())
         if isinstance(lr, torch.Tensor)
-        else not (math.isfinite(lr) and lr >= 0.0)
+        else not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr >= 0.0)
     )
     if bad:
         raise ValueError(f"Invalid learning rate: {lr} (must be finite and >= 0)")
 
 
-def _check_beta(name, beta):
-    if not 0.0 <= beta < 1.0:
-        raise ValueError(f"Invalid {name} value: {beta} (must be in [0, 1))")
+def _check_beta(name):
+    def check(beta):
+        if not (isinstance(beta, numbers.Real) and 0.0 <= beta < 1.0):
+            raise ValueError(f"Invalid {name} value: {beta} (must be in [0, 1))")
+
+    return check
 
 
-def _check_nonnegative(name, value):
-    if not (math.isfinite(value) and value >= 0.0):
-        raise ValueError(f"Invalid {name} value: {value} (must be finite and >= 0)")
+def _check_nonnegative(name):
+    def check(value):
+        if not (isinstance(value, numbers.Real) and math.isfinite(value) and value >= 0.0):
+            raise ValueError(f"Invalid {name} value: {value} (must be finite and >= 0)")
+
+    return check
+
+
+# Keys a parameter group may hold besides its parameters and the optimizer's settings: a group's name, and the
+# bookkeeping that torch.optim.lr_scheduler writes into groups (so a saved group can be handed back).
+_BOOKKEEPING = frozenset({"params", "name", "initial_lr", "base_lr", "max_lr", "min_lr", "base_momentum",
+                          "max_momentum"})
 
 
 class OptimizerBase(torch.optim.Optimizer):
-    """Template: zeroing gradients, looping over parameters and the ``lr`` property live here.
+    """Template: validating settings, looping over parameters and the ``lr`` property live here.
 
-    Subclasses override :meth:`update_param` only.
+    Subclasses list their settings in ``SETTINGS`` (name -> check that raises ``ValueError``) and override
+    :meth:`update_param` only. Every setting is checked wherever it enters: the constructor, each parameter
+    group (given to the constructor or to :meth:`add_param_group`) and, since a scheduler or a user may write
+    into ``param_groups``, again at every :meth:`step`.
     """
 
+    SETTINGS = {"lr": _check_lr}
+
     def __init__(self, params, defaults):
-        _check_lr(defaults["lr"])
+        self._check_settings(defaults)
         super().__init__(params, defaults)
+
+    def _check_settings(self, group):
+        for name, check in self.SETTINGS.items():
+            check(group[name])
+
+    def add_param_group(self, param_group):
+        """Add a group of parameters; an unknown or unsupported setting, or a complex parameter, is an error."""
+        if isinstance(param_group, dict):
+            unknown = sorted(set(param_group) - set(self.SETTINGS) - _BOOKKEEPING)
+            if unknown:
+                raise ValueError(f"Unsupported parameter-group setting(s) {unknown} for {type(self).__name__}: "
+                                 f"it supports {sorted(self.SETTINGS)}")
+            self._check_settings({**self.defaults, **param_group})
+            params = param_group.get("params", [])
+            if isinstance(params, torch.Tensor):
+                params = [params]
+            elif not isinstance(params, (list, tuple, set)):  # a generator: read it once, hand on the list
+                params = list(params)
+                param_group = {**param_group, "params": params}
+            for p in params:
+                p = p[1] if isinstance(p, tuple) else p  # (name, parameter) pairs
+                if isinstance(p, torch.Tensor) and p.is_complex():
+                    raise ValueError(f"Complex parameters are not supported by {type(self).__name__} "
+                                     f"(got dtype {p.dtype}); optimize torch.view_as_real(p) instead")
+        super().add_param_group(param_group)
 
     @property
     def lr(self):
@@ -72,6 +115,7 @@ class OptimizerBase(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
+            self._check_settings(group)
             for p in group["params"]:
                 if p.grad is not None:
                     self.update_param(p, p.grad, self.state[p], group)
@@ -110,17 +154,19 @@ class GD(OptimizerBase):
     r"""Gradient descent with optional momentum as an exponential moving average.
 
     .. math::
-        m^t = \beta\, m^{t-1} + (1 - \beta)\, g^t, \qquad \Theta^{t+1} = \Theta^t - \eta\, m^t,
-        \qquad m^0 = 0.
+        m^t = \beta\, m^{t-1} + (1 - \beta)\, g^t, \qquad \Theta^t = \Theta^{t-1} - \eta\, m^t,
+        \qquad m^0 = 0,
 
-    With :math:`\beta = 0` this is plain gradient descent, :math:`\Theta^{t+1} = \Theta^t - \eta g^t`.
+    for steps :math:`t = 1, 2, \dots` with :math:`g^t = \nabla \mathcal{L}(\Theta^{t-1})`. With :math:`\beta = 0`
+    this is plain gradient descent, :math:`\Theta^t = \Theta^{t-1} - \eta g^t`.
 
     Note: ``torch.optim.SGD`` uses the heavy-ball form :math:`b^t = \beta b^{t-1} + g^t`, so
     ``GD(lr, momentum=beta)`` equals ``torch.optim.SGD(lr=lr * (1 - beta), momentum=beta)``.
     """
 
+    SETTINGS = {"lr": _check_lr, "momentum": _check_beta("momentum")}
+
     def __init__(self, params, lr, momentum=0.0):
-        _check_beta("momentum", momentum)
         super().__init__(params, dict(lr=lr, momentum=momentum))
 
     def update_param(self, p, grad, state, group):
@@ -139,15 +185,15 @@ class RMSProp(OptimizerBase):
 
     .. math::
         v^t = \beta\, v^{t-1} + (1 - \beta)\, (g^t)^2, \qquad
-        \Theta^{t+1} = \Theta^t - \eta\, \frac{g^t}{\sqrt{v^t} + \epsilon}, \qquad v^0 = 0.
+        \Theta^t = \Theta^{t-1} - \eta\, \frac{g^t}{\sqrt{v^t} + \epsilon}, \qquad v^0 = 0.
 
     :math:`\epsilon` keeps a zero gradient (with :math:`v^t = 0`) from producing ``0/0 = NaN``.
     Equals ``torch.optim.RMSprop(lr, alpha=beta, eps=eps)``.
     """
 
+    SETTINGS = {"lr": _check_lr, "beta": _check_beta("beta"), "eps": _check_nonnegative("eps")}
+
     def __init__(self, params, lr, beta=0.9, eps=1e-8):
-        _check_beta("beta", beta)
-        _check_nonnegative("eps", eps)
         super().__init__(params, dict(lr=lr, beta=beta, eps=eps))
 
     def update_param(self, p, grad, state, group):
@@ -158,13 +204,6 @@ class RMSProp(OptimizerBase):
         self.descend(p, grad, group["lr"], v.sqrt().add_(group["eps"]))
 
 
-def _adam_defaults(lr, beta1, beta2, eps):
-    _check_beta("beta1", beta1)
-    _check_beta("beta2", beta2)
-    _check_nonnegative("eps", eps)
-    return dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
-
-
 class Adam(OptimizerBase):
     r"""Adam: momentum on the gradient, RMSProp on its scale, both bias-corrected.
 
@@ -173,14 +212,17 @@ class Adam(OptimizerBase):
         v^t = \beta_2 v^{t-1} + (1 - \beta_2) (g^t)^2,
 
         \hat m^t = \frac{m^t}{1 - \beta_1^t}, \qquad \hat v^t = \frac{v^t}{1 - \beta_2^t}, \qquad
-        \Theta^{t+1} = \Theta^t - \eta\, \frac{\hat m^t}{\sqrt{\hat v^t} + \epsilon},
+        \Theta^t = \Theta^{t-1} - \eta\, \frac{\hat m^t}{\sqrt{\hat v^t} + \epsilon},
 
     with :math:`m^0 = v^0 = 0` and :math:`t = 1` at the first step. Equals ``torch.optim.Adam``
     (Kingma & Ba, 2015).
     """
 
+    SETTINGS = {"lr": _check_lr, "beta1": _check_beta("beta1"), "beta2": _check_beta("beta2"),
+                "eps": _check_nonnegative("eps")}
+
     def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-        super().__init__(params, _adam_defaults(lr, beta1, beta2, eps))
+        super().__init__(params, dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps))
 
     def update_param(self, p, grad, state, group):
         beta1, beta2 = group["beta1"], group["beta2"]
@@ -199,21 +241,21 @@ class AdamW(Adam):
     r"""AdamW: Adam with weight decay decoupled from the gradient.
 
     .. math::
-        \Theta^{t+1} = \Theta^t - \eta \left( \frac{\hat m^t}{\sqrt{\hat v^t} + \epsilon}
-        + \lambda\, \Theta^t \right),
+        \Theta^t = \Theta^{t-1} - \eta \left( \frac{\hat m^t}{\sqrt{\hat v^t} + \epsilon}
+        + \lambda_\text{wd}\, \Theta^{t-1} \right),
 
-    where :math:`m, v` see only the loss gradient: the decay :math:`\lambda\Theta` is taken out of
+    where :math:`m, v` see only the loss gradient: the decay :math:`\lambda_\text{wd}\Theta` is taken out of
     the gradient, so the adaptive scaling does not shrink it (Loshchilov & Hutter). Adding
-    :math:`\lambda\Theta` to the gradient instead (L2 regularization in Adam) is not the same.
+    :math:`\lambda_\text{wd}\Theta` to the gradient instead (L2 regularization in Adam) is not the same.
     Equals ``torch.optim.AdamW``.
     """
 
+    SETTINGS = {**Adam.SETTINGS, "weight_decay": _check_nonnegative("weight_decay")}
+
     def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2):
-        _check_nonnegative("weight_decay", weight_decay)
-        defaults = dict(_adam_defaults(lr, beta1, beta2, eps), weight_decay=weight_decay)
-        OptimizerBase.__init__(self, params, defaults)
+        OptimizerBase.__init__(self, params, dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay))
 
     def update_param(self, p, grad, state, group):
-        shrink = 1 - group["lr"] * group["weight_decay"]  # decoupled decay: Theta -= eta*lambda*Theta
+        shrink = 1 - group["lr"] * group["weight_decay"]  # decoupled decay: Theta -= eta*lambda_wd*Theta
         p.mul_(shrink.to(p.dtype) if isinstance(shrink, torch.Tensor) else shrink)
         super().update_param(p, grad, state, group)

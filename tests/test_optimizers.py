@@ -455,3 +455,103 @@ def test_parameter_without_grad_is_skipped(case):
     torch.testing.assert_close(unused.detach(), torch.full((2, 2), 3.0, dtype=F64), **EXACT)
     assert unused not in opt.state
     assert not torch.equal(used.detach(), torch.ones(3, dtype=F64))
+
+
+# --- 8. settings are validated wherever they enter: constructor groups, add_param_group, writes before step ---
+
+GROUP_BAD = [(GD, "lr", v) for v in (-1.0, math.nan, math.inf)]
+GROUP_BAD += [(GD, "momentum", v) for v in (1.5, 1.0, -0.1, math.nan)]
+GROUP_BAD += [(RMSProp, "beta", 1.0), (RMSProp, "eps", -1.0)]
+GROUP_BAD += [(cls, name, v) for cls in (Adam, AdamW) for name, v in (("beta1", 1.0), ("beta2", 1.5), ("eps", -1e-8))]
+GROUP_BAD += [(AdamW, "weight_decay", -0.5), (AdamW, "weight_decay", math.nan)]
+
+
+def _defaults(cls):
+    return dict(lr=0.1) if cls in (GD, RMSProp) else {}
+
+
+@pytest.mark.parametrize("cls, name, bad", GROUP_BAD, ids=lambda x: getattr(x, "__name__", str(x)))
+def test_bad_setting_in_a_param_group_raises(cls, name, bad):
+    p, q = (torch.zeros(2, dtype=F64, requires_grad=True) for _ in range(2))
+    with pytest.raises(ValueError, match=f"Invalid .*{bad}"):  # through the constructor's list of dicts
+        cls([dict(params=[p]), dict(params=[q], **{name: bad})], **_defaults(cls))
+    opt = cls([p], **_defaults(cls))
+    with pytest.raises(ValueError, match=f"Invalid .*{bad}"):  # through add_param_group
+        opt.add_param_group(dict(params=[q], **{name: bad}))
+    assert len(opt.param_groups) == 1
+    opt.param_groups[0][name] = bad  # written directly, as a scheduler or a user may do
+    p.grad = torch.ones_like(p)
+    with pytest.raises(ValueError, match=f"Invalid .*{bad}"):
+        opt.step()
+    torch.testing.assert_close(p.detach(), torch.zeros(2, dtype=F64), **EXACT)  # nothing moved
+
+
+def test_a_scheduler_that_writes_a_negative_rate_is_caught_at_step():
+    w = torch.ones(2, dtype=F64, requires_grad=True)
+    opt = GD([w], lr=0.1)
+    sched = lr_scheduler.LambdaLR(opt, lambda t: 1.0 if t == 0 else -1.0)
+    w.grad = torch.ones_like(w)
+    opt.step()
+    sched.step()
+    with pytest.raises(ValueError, match="Invalid learning rate: -0.1"):
+        opt.step()
+
+
+TORCH_OPTIONS = ["weight_decay", "maximize", "amsgrad", "nesterov", "dampening", "centered", "betas", "alpha",
+                 "foreach", "fused", "capturable", "differentiable", "momentun"]
+
+
+@pytest.mark.parametrize("cls", [GD, RMSProp, Adam, AdamW])
+@pytest.mark.parametrize("key", TORCH_OPTIONS)
+def test_unsupported_group_setting_is_an_error_naming_it(cls, key):
+    if cls is AdamW and key == "weight_decay":
+        pytest.skip("AdamW supports weight_decay")
+    p = torch.zeros(2, requires_grad=True)
+    with pytest.raises(ValueError, match=f"Unsupported parameter-group setting.*'{key}'"):
+        cls([{"params": [p], key: True}], **_defaults(cls))
+    opt = cls([p], **_defaults(cls))
+    with pytest.raises(ValueError, match=f"'{key}'"):
+        opt.add_param_group({"params": [torch.zeros(1, requires_grad=True)], key: 0.5})
+
+
+def test_rmsprop_momentum_is_not_an_rmsprop_setting_but_gd_momentum_is():
+    p = torch.zeros(2, requires_grad=True)
+    with pytest.raises(ValueError, match="'momentum'"):
+        RMSProp([{"params": [p], "momentum": 0.9}], lr=0.1)
+    assert GD([{"params": [p], "momentum": 0.9}], lr=0.1).param_groups[0]["momentum"] == 0.9
+
+
+def test_scheduler_bookkeeping_and_names_are_accepted_in_groups():
+    p = torch.zeros(2, requires_grad=True)
+    opt = Adam([{"params": [p], "initial_lr": 0.01, "name": "weights"}], lr=0.01)
+    sched = lr_scheduler.StepLR(opt, step_size=2, last_epoch=3)  # resuming needs initial_lr in every group
+    assert sched.last_epoch == 4 and opt.param_groups[0]["name"] == "weights"
+
+
+@pytest.mark.parametrize("cls", [GD, RMSProp, Adam, AdamW])
+def test_complex_parameters_are_rejected_and_their_real_view_matches_torch(cls):
+    z = torch.tensor([0.7 + 2.0j, -1.0 + 0.5j], dtype=torch.complex128, requires_grad=True)
+    with pytest.raises(ValueError, match="Complex parameters.*complex128"):
+        cls([z], **_defaults(cls))
+    with pytest.raises(ValueError, match="Complex parameters"):
+        cls([torch.zeros(1, requires_grad=True)], **_defaults(cls)).add_param_group({"params": [z]})
+    # The suggested way, optimizing the real view, is what torch.optim does with a complex parameter.
+    kw = _defaults(cls) or dict(lr=0.1)
+    ours_z = torch.view_as_real(z.detach().clone()).requires_grad_(True)
+    torch_z = z.detach().clone().requires_grad_(True)
+    ref_cls, translate = REFERENCE[cls]
+    ours, ref = cls([ours_z], **kw), ref_cls([torch_z], **translate(**kw))
+    target = torch.tensor([1.0 - 1.0j, 2.0 + 0.0j], dtype=torch.complex128)
+    for _ in range(3):
+        for opt, param, as_complex in ((ours, ours_z, torch.view_as_complex), (ref, torch_z, lambda t: t)):
+            opt.zero_grad()
+            (as_complex(param) - target).abs().pow(2).sum().backward()
+            opt.step()
+    torch.testing.assert_close(torch.view_as_complex(ours_z.detach()), torch_z.detach(), **TIGHT)
+
+
+def test_parameters_from_a_generator_are_kept():
+    w = torch.ones(2, dtype=F64, requires_grad=True)
+    opt = GD((p for p in [w]), lr=0.5)
+    opt.add_param_group({"params": (p for p in [torch.zeros(1, requires_grad=True)])})
+    assert opt.param_groups[0]["params"] == [w] and len(opt.param_groups[1]["params"]) == 1
