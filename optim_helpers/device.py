@@ -31,4 +31,10 @@ def pick_device(device=None):
         raise ValueError(f"Invalid device: {device!r}") from error
     if chosen.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"Invalid device: {device!r} (no CUDA device is available)")
+    if chosen.type == "cuda" and chosen.index is not None and chosen.index >= torch.cuda.device_count():
+        raise ValueError(f"Invalid device: {device!r} (there are {torch.cuda.device_count()} CUDA devices)")
+    if chosen.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"Invalid device: {device!r} (no MPS device is available)")
+    if chosen.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"Invalid device: {device!r} (must be 'cpu', 'cuda' or 'mps')")
     return chosen

@@ -40,6 +40,7 @@ import torch
 
 from .surfaces import pathological_loss
 from .training import cross_entropy
+from .trajectories import check_start
 
 __all__ = [
     "RangeTestResult",
@@ -278,7 +279,7 @@ def surface_range_test(optim, optim_params, w_init=(-4.0, -4.0), loss_fn=patholo
     :math:`10^{0.6}` in 1000 steps), plus smoothing and the divergence stop. ``optim_params`` may leave out
     ``lr`` (the sweep sets it). The result's ``path`` holds :math:`w` before each step.
     """
-    w = torch.nn.Parameter(torch.tensor(w_init, dtype=dtype))
+    w = torch.nn.Parameter(torch.tensor(check_start(w_init).tolist(), dtype=dtype))
     optimizer = optim([w], **{"lr": start_lr, **optim_params})
     path = []
 

@@ -83,11 +83,15 @@ class OptimizerBase(torch.optim.Optimizer):
             elif not isinstance(params, (list, tuple, set)):  # a generator: read it once, hand on the list
                 params = list(params)
                 param_group = {**param_group, "params": params}
+            lr = param_group.get("lr", self.defaults["lr"])
             for p in params:
                 p = p[1] if isinstance(p, tuple) else p  # (name, parameter) pairs
                 if isinstance(p, torch.Tensor) and p.is_complex():
                     raise ValueError(f"Complex parameters are not supported by {type(self).__name__} "
                                      f"(got dtype {p.dtype}); optimize torch.view_as_real(p) instead")
+                if isinstance(p, torch.Tensor) and isinstance(lr, torch.Tensor) and not _broadcasts(lr, p):
+                    raise ValueError(f"Invalid learning rate shape {tuple(lr.shape)} for a parameter of shape "
+                                     f"{tuple(p.shape)} (must broadcast against it, e.g. one rate per row)")
         super().add_param_group(param_group)
 
     @property
@@ -142,6 +146,13 @@ class OptimizerBase(torch.optim.Optimizer):
             p.add_(direction, alpha=-lr)
         else:
             p.addcdiv_(direction, denominator, value=-lr)
+
+
+def _broadcasts(lr, p):
+    try:
+        return torch.broadcast_shapes(lr.shape, p.shape) == p.shape
+    except RuntimeError:
+        return False
 
 
 def _same_rate(a, b):

@@ -6,6 +6,7 @@ the Axes; they never show or print.
 """
 
 import functools
+import numbers
 
 import numpy as np
 import torch
@@ -23,6 +24,8 @@ def surface_grid(f, x_min=-5, x_max=5, y_min=-5, y_max=5, N=50):
     Returns:
         Read-only arrays ``X, Y, Z`` of shape ``(N, N)``; ``Z[i, j] = f(X[i, j], Y[i, j])``.
     """
+    if not (isinstance(N, numbers.Integral) and not isinstance(N, bool)):
+        raise ValueError(f"Invalid grid size N: {N!r} (must be an int >= 2)")
     return _surface_grid(f, float(x_min), float(x_max), float(y_min), float(y_max), int(N))
 
 

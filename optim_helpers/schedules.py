@@ -63,8 +63,19 @@ def _check_positive(name, value):
 
 
 def _check(t, lr):
+    """Check the step and the rate; return the rate as a float (a 0-d tensor, as an LR finder writes, too)."""
     _check_int("step", t, 0)
+    lr = lr.item() if isinstance(lr, torch.Tensor) and lr.ndim == 0 else lr
     _check_rate("lr", lr)
+    return lr
+
+
+def _decay(lr, gamma, k):
+    r""":math:`\eta \gamma^k`, ``inf`` where it overflows (as PyTorch's schedulers give) rather than an error."""
+    try:
+        return lr * gamma**k
+    except OverflowError:
+        return math.inf
 
 
 def _cosine(t, period, high, low):
@@ -77,10 +88,10 @@ def step_lr(t, lr, step_size, gamma=0.1):
 
     With :math:`\gamma = 1/2` and :math:`s = 100` this is :math:`\eta / 2^{\lfloor t/100 \rfloor}`.
     """
-    _check(t, lr)
+    lr = _check(t, lr)
     _check_int("step_size", step_size, 1)
     _check_positive("gamma", gamma)
-    return lr * gamma ** (t // step_size)
+    return _decay(lr, gamma, t // step_size)
 
 
 def multistep_lr(t, lr, milestones, gamma=0.1):
@@ -88,19 +99,19 @@ def multistep_lr(t, lr, milestones, gamma=0.1):
 
     A milestone listed twice counts twice, as in PyTorch.
     """
-    _check(t, lr)
+    lr = _check(t, lr)
     milestones = sorted(milestones)
     for m in milestones:
         _check_int("milestone", m, 1)
     _check_positive("gamma", gamma)
-    return lr * gamma ** bisect.bisect_right(milestones, t)
+    return _decay(lr, gamma, bisect.bisect_right(milestones, t))
 
 
 def exponential_lr(t, lr, gamma):
     r"""Exponential decay: :math:`\eta_t = \eta\, \gamma^t`."""
-    _check(t, lr)
+    lr = _check(t, lr)
     _check_positive("gamma", gamma)
-    return lr * gamma**t
+    return _decay(lr, gamma, t)
 
 
 def linear_lr(t, lr, start_factor=1.0 / 3, end_factor=1.0, total_iters=5):
@@ -111,7 +122,7 @@ def linear_lr(t, lr, start_factor=1.0 / 3, end_factor=1.0, total_iters=5):
     with ``start_factor`` :math:`f_0`, ``end_factor`` :math:`f_1`, ``total_iters`` :math:`T` (PyTorch's
     defaults). As warmup: :math:`f_0 = 1/(T + 1)`, :math:`f_1 = 1` gives :math:`\eta (t + 1)/(T + 1)`.
     """
-    _check(t, lr)
+    lr = _check(t, lr)
     if not (isinstance(start_factor, numbers.Real) and 0 < start_factor <= 1):
         raise ValueError(f"Invalid start_factor: {start_factor} (must be in (0, 1])")
     if not (isinstance(end_factor, numbers.Real) and 0 <= end_factor <= 1):
@@ -128,9 +139,11 @@ def cosine_lr(t, lr, T_max, eta_min=0.0):
     The formula holds for every :math:`t`, as PyTorch's does: after :math:`T_\max` the rate climbs back
     to :math:`\eta` at :math:`2 T_\max` (a period of :math:`2 T_\max`, not a floor).
     """
-    _check(t, lr)
+    lr = _check(t, lr)
     _check_int("T_max", T_max, 1)
     _check_rate("eta_min", eta_min)
+    if eta_min > lr:
+        raise ValueError(f"Invalid eta_min: {eta_min} (must be <= lr = {lr})")
     return _cosine(t, T_max, lr, eta_min)
 
 
@@ -143,7 +156,7 @@ def cosine_warm_restarts_lr(t, lr, T_0, T_mult=1, eta_min=0.0):
     :math:`T_\text{cur}` counts the steps since it began. The rate falls towards :math:`\eta_\min` and
     jumps back to :math:`\eta` at the first step of the next cycle (it never reaches :math:`\eta_\min`).
     """
-    _check(t, lr)
+    lr = _check(t, lr)
     _check_int("T_0", T_0, 1)
     _check_int("T_mult", T_mult, 1)
     _check_rate("eta_min", eta_min)
@@ -175,7 +188,7 @@ def warmup_cosine_lr(t, lr, warmup_steps, decay_steps, min_lr=0.0):
     least the number of steps left: ``ConstantLR`` returns to :math:`\eta` after ``n`` steps), with
     milestones :math:`W` and :math:`W + D + 1`. Without the third, the cosine would climb back up.
     """
-    _check(t, lr)
+    lr = _check(t, lr)
     _check_int("warmup_steps", warmup_steps, 0)
     _check_int("decay_steps", decay_steps, 1)
     _check_rate("min_lr", min_lr)

@@ -37,6 +37,8 @@ def _check_data(X, y, features=None):
         raise ValueError(f"Invalid y shape: {tuple(y.shape)} (expected ({X.shape[0]},) to match X)")
     if len(y) == 0:
         raise ValueError("Invalid data: no examples")
+    if not (torch.isfinite(X).all() and torch.isfinite(y).all()):
+        raise ValueError("Invalid data: X and y must be finite (found NaN or inf)")
 
 
 def _check_int(name, value, minimum):

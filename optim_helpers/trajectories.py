@@ -7,7 +7,18 @@ import torch
 
 from .surfaces import pathological_loss
 
-__all__ = ["train_curve", "train_curves"]
+__all__ = ["check_start", "train_curve", "train_curves"]
+
+
+def check_start(w_init, name="w_init"):
+    """``w_init`` as a float64 array ``(w0, w1)`` of two finite numbers, or a ``ValueError`` naming it."""
+    try:
+        start = np.asarray(w_init, dtype=np.float64)
+    except (TypeError, ValueError):
+        start = None
+    if start is None or start.shape != (2,) or not np.isfinite(start).all():
+        raise ValueError(f"Invalid {name}: {w_init!r} (must be two finite numbers (w0, w1))")
+    return start
 
 
 def train_curve(
@@ -36,7 +47,7 @@ def train_curve(
         row 0 is the start. A diverging run gives non-finite rows; it never raises.
     """
     _check_num_steps(num_steps)
-    w = torch.nn.Parameter(torch.tensor(w_init, dtype=dtype))
+    w = torch.nn.Parameter(torch.tensor(check_start(w_init).tolist(), dtype=dtype))
     optimizer = optim([w], **optim_params)
     schedule = scheduler(optimizer) if scheduler is not None else None
     path = torch.empty(num_steps + 1, 3, dtype=dtype)
@@ -93,9 +104,16 @@ def train_curves(
         :func:`train_curve` returns it.
     """
     _check_num_steps(num_steps)
-    starts = torch.as_tensor(np.asarray(w_inits, dtype=np.float64), dtype=dtype)
+    try:
+        starts = torch.as_tensor(np.asarray(w_inits, dtype=np.float64), dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"Invalid w_inits: {w_inits!r} (must be K starts (w0, w1))") from error
+    if not torch.isfinite(starts).all():
+        raise ValueError(f"Invalid w_inits: {w_inits!r} (must be finite)")
     params = dict(optim_params)
     if lrs is not None:
+        if len(np.atleast_1d(lrs)) == 0:
+            raise ValueError(f"Invalid lrs: {lrs!r} (must hold at least one learning rate)")
         if scheduler is not None:
             raise ValueError("A scheduler with per-trajectory lrs is not supported; run one lr at a time")
         # float64, like a Python float: each optimizer rounds its own step size to the weights' dtype
@@ -103,7 +121,7 @@ def train_curves(
         params["lr"] = rates
         if tuple(starts.shape) in ((2,), (1, 2)):  # one start (the default is one row) for every rate
             starts = starts.expand(len(rates), 2)
-    if starts.ndim != 2 or starts.shape[1] != 2:
+    if starts.ndim != 2 or starts.shape[1] != 2 or len(starts) == 0:
         raise ValueError(f"Invalid w_inits shape: {tuple(starts.shape)} (expected (K, 2) or (2,))")
     if lrs is not None and len(starts) != len(params["lr"]):
         raise ValueError(f"Got {len(starts)} starts for {len(params['lr'])} learning rates")

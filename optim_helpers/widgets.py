@@ -243,12 +243,17 @@ def trajectory_explorer(
     Returns:
         An :class:`Explorer`; ``explorer.paths(**values)`` gives the paths it draws.
     """
+    optimizers = [(entry[0], entry[1], entry[2] if len(entry) > 2 else path_label(*entry[:2])) for entry in optimizers]
+    known = set(START_SLIDERS).union(*(inspect.signature(optim).parameters for optim, _, _ in optimizers))
+    unknown = sorted(set(sliders) - known)
+    if unknown:
+        raise ValueError(f"Invalid slider(s) {unknown}: not an argument of any optimizer here, nor one of "
+                         f"{list(START_SLIDERS)}")
     fig = Figure(figsize=figsize, layout="constrained")  # outside pyplot: shown only through the explorer
     ax_path, ax_loss = fig.subplots(1, 2)
     x_min, x_max, y_min, y_max = window
     longest = max([num_steps] + list(sliders.get("num_steps", [])))
     empty = np.full((1, 3), np.nan)
-    optimizers = [(entry[0], entry[1], entry[2] if len(entry) > 2 else path_label(*entry[:2])) for entry in optimizers]
     path_lines, loss_lines = [], []
     for (_, _, label), color in zip(optimizers, itertools.cycle(PATH_COLORS)):
         plot_contourf(ax_path, loss_fn, empty, color, x_min=x_min, x_max=x_max, y_min=y_min, y_max=y_max, N=N)

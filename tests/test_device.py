@@ -13,8 +13,11 @@ def test_picks_cuda_exactly_when_available(monkeypatch):
 
 def test_explicit_choice_wins(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     assert pick_device("cpu") == torch.device("cpu")
     assert pick_device(torch.device("cuda", 0)) == torch.device("cuda", 0)
+    with pytest.raises(ValueError, match="there are 1 CUDA devices"):
+        pick_device("cuda:3")
 
 
 @pytest.mark.parametrize("bad", ["gpu0", "not-a-device", 3.5])
