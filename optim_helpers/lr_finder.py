@@ -16,8 +16,12 @@ or, with ``debias=False``, the average started at the first loss, :math:`s_0 = L
 :math:`s_i = \beta s_{i-1} + (1 - \beta) L_i` (torch-lr-finder's form, whose ``smooth_f`` is :math:`1 - \beta`),
 which weights the first loss far more: after :math:`i` steps it still carries weight :math:`\beta^i` (0.60 after
 10 steps with torch-lr-finder's :math:`\beta = 0.95`), against about :math:`1/(i+1)` with the bias correction.
-The test stops after the first step where :math:`s_i` is not finite or exceeds ``diverge_th`` times the best
-(lowest) smoothed loss so far; that step is recorded. Afterwards the model, the parameters' gradients, the
+The test stops after the first step where :math:`s_i` is not finite or has climbed too far above the best (lowest)
+smoothed loss so far, :math:`b_i`: by more than ``diverge_th`` :math:`- 1` times :math:`b_i` when :math:`b_i \ge 0`
+(:math:`s_i > \text{diverge\_th}\cdot b_i`, torch-lr-finder's rule), and otherwise, for a loss that can be
+negative (a log-likelihood, a loss minus a constant), by more than ``diverge_th`` :math:`- 1` times
+:math:`\max(|b_i|, s_0 - b_i)`, the larger of the best loss's size and the descent so far. That step is recorded.
+Afterwards the model, the parameters' gradients, the
 optimizer, the global random state and the loader's generator are exactly as before the test.
 
 Suggestion rule ("steepest descent"): drop the first ``skip_start`` and the last ``skip_end`` recorded points;
@@ -63,8 +67,8 @@ class RangeTestResult:
         smoothed: the smoothed loss.
         suggestion: the steepest-descent rate (``None`` when the smoothed loss never falls).
         suggestion_index: its index in ``lrs``.
-        minimum_lr: the rate at the lowest smoothed loss.
-        diverged: whether the test stopped early (loss above ``diverge_th`` times the best, or not finite).
+        minimum_lr: the rate at the lowest smoothed loss (``None`` when no smoothed loss is finite).
+        diverged: whether the test stopped early (the loss climbed too far above the best, or is not finite).
         path: the weights before each step (:func:`surface_range_test` only), shape ``(steps, 2)``.
     """
 
@@ -73,14 +77,14 @@ class RangeTestResult:
     smoothed: np.ndarray
     suggestion: float | None
     suggestion_index: int | None
-    minimum_lr: float
+    minimum_lr: float | None
     diverged: bool
     path: np.ndarray | None = None
 
     @property
     def min_over_10(self):
-        """The rule of thumb "minimum / 10": a tenth of the rate at the lowest smoothed loss."""
-        return self.minimum_lr / 10
+        """The rule of thumb "minimum / 10": a tenth of the rate at the lowest smoothed loss (or ``None``)."""
+        return None if self.minimum_lr is None else self.minimum_lr / 10
 
 
 def _check_sweep(start_lr, end_lr, num_steps):
@@ -180,14 +184,22 @@ def _sweep(step, set_lr, start_lr, end_lr, num_steps, beta, diverge_th, debias, 
         losses.append(loss)
         smoothed.append(s)
         best = min(best, s)
-        if not math.isfinite(s) or s > diverge_th * best:
+        if not math.isfinite(s) or _climbed(s, best, smoothed[0], diverge_th):
             diverged = True
             break
     lrs, smoothed = np.array(lrs), np.array(smoothed)
     suggestion, index = suggest_lr(lrs, smoothed, skip_start, skip_end)
     finite = np.where(np.isfinite(smoothed), smoothed, np.inf)
+    minimum_lr = float(lrs[np.argmin(finite)]) if np.isfinite(finite).any() else None
     return RangeTestResult(lrs=lrs, losses=np.array(losses), smoothed=smoothed, suggestion=suggestion,
-                           suggestion_index=index, minimum_lr=float(lrs[np.argmin(finite)]), diverged=diverged)
+                           suggestion_index=index, minimum_lr=minimum_lr, diverged=diverged)
+
+
+def _climbed(s, best, first, diverge_th):
+    """Whether the smoothed loss ``s`` has climbed too far above the ``best`` so far (see the module docstring)."""
+    if best >= 0:
+        return s > diverge_th * best  # torch-lr-finder's rule, for losses that are never negative
+    return s - best > (diverge_th - 1) * max(abs(best), first - best)
 
 
 def _set_all_groups(optimizer):

@@ -13,6 +13,7 @@ so each model receives exactly its own gradient; an optimizer that updates eleme
 RMSProp, Adam, ...) then moves each model exactly as if it were trained alone.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -151,8 +152,13 @@ def cross_entropy(logits, y):
 
 
 def accuracy(logits, y):
-    """Share of correct argmax predictions: a scalar for ``(N, C)`` logits, ``(K,)`` for ``(K, N, C)``."""
-    return (logits.argmax(dim=-1) == y).to(logits.dtype).mean(dim=-1)
+    """Share of correct argmax predictions: a scalar for ``(N, C)`` logits, ``(K,)`` for ``(K, N, C)``.
+
+    A model whose outputs are not all finite has no accuracy: NaN (its argmax would be an arbitrary class).
+    """
+    correct = (logits.argmax(dim=-1) == y).to(logits.dtype).mean(dim=-1)
+    finite = torch.isfinite(logits).flatten(start_dim=-2).all(dim=-1)
+    return torch.where(finite, correct, torch.full_like(correct, math.nan))
 
 
 def _check_count(name, value):

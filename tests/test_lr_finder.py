@@ -329,3 +329,48 @@ def test_runs_on_the_gpu_from_cpu_batches():
     weights = {k: v.clone() for k, v in model.state_dict().items()}
     result = lr_range_test(model, optimizer, loader(), start_lr=1e-3, end_lr=10.0, num_steps=30)
     assert len(result.lrs) >= 2 and _state_equal(model.state_dict(), weights)
+
+
+def test_divergence_works_for_losses_below_zero():
+    """A loss shifted down by a constant (a log-likelihood, say) is not 'diverged' merely because it is negative."""
+    w_true = torch.randn(5, 1, generator=gen)
+    target = X @ w_true
+    results = {}
+    for shift in (0.0, 100.0):
+        model = nn.Linear(5, 1, bias=False)
+        nn.init.zeros_(model.weight)
+
+        def shifted(out, t, shift=shift):
+            return nn.functional.mse_loss(out, t) - shift
+
+        results[shift] = lr_range_test(model, torch.optim.SGD(model.parameters(), lr=0.1), (X, target),
+                                       start_lr=1e-3, end_lr=1e3, num_steps=60, beta=0.5, loss_fn=shifted)
+    below_zero = results[100.0]
+    assert below_zero.smoothed.max() < 0 or below_zero.smoothed[0] < 0  # the whole loss lives below zero
+    assert len(below_zero.lrs) > 20  # it did not stop at the first step where best < 0
+    assert below_zero.diverged  # but it still stops once the loss blows up
+    assert below_zero.smoothed[-1] - below_zero.smoothed.min() > 3 * max(
+        abs(below_zero.smoothed.min()), below_zero.smoothed[0] - below_zero.smoothed.min())
+
+
+def test_a_loss_that_is_nan_from_the_start_reports_no_rates():
+    model = small_model()
+    result = lr_range_test(model, GD(model.parameters(), lr=0.1), (X, y), start_lr=1e-6, end_lr=1.0, num_steps=30,
+                           loss_fn=lambda out, t: nn.functional.cross_entropy(out, t) * math.nan)
+    assert result.diverged and len(result.lrs) == 1
+    assert result.minimum_lr is None and result.min_over_10 is None and result.suggestion is None
+
+
+def test_evaluate_has_no_accuracy_for_non_finite_outputs():
+    from optim_helpers import BatchedMLP, evaluate
+
+    model = small_model()
+    with torch.no_grad():
+        model[0].weight.fill_(math.nan)
+    loss, acc = evaluate(model, X, y)
+    assert math.isnan(loss) and math.isnan(acc)
+    nets = BatchedMLP.from_seeds(5, 8, 3, [0, 1])
+    with torch.no_grad():
+        next(nets.parameters())[0].fill_(math.inf)  # network 0 broken, network 1 fine
+    _, accs = evaluate(nets, X, y)
+    assert math.isnan(accs[0]) and 0 <= accs[1] <= 1
