@@ -53,8 +53,9 @@ _BOOKKEEPING = frozenset({"params", "name", "initial_lr", "base_lr", "max_lr", "
 class OptimizerBase(torch.optim.Optimizer):
     """Template: validating settings, looping over parameters and the ``lr`` property live here.
 
-    Subclasses list their settings in ``SETTINGS`` (name -> check that raises ``ValueError``) and override
-    :meth:`update_param` only. Every setting is checked wherever it enters: the constructor, each parameter
+    Subclasses list the checks of their settings in ``SETTINGS`` (name -> check that raises ``ValueError``) and
+    override :meth:`update_param` only. A parameter group may set any key of the optimizer's ``defaults``; any
+    other key is refused by name, so a torch option this optimizer does not implement is never silently ignored. Every setting is checked wherever it enters: the constructor, each parameter
     group (given to the constructor or to :meth:`add_param_group`) and, since a scheduler or a user may write
     into ``param_groups``, again at every :meth:`step`.
     """
@@ -72,10 +73,10 @@ class OptimizerBase(torch.optim.Optimizer):
     def add_param_group(self, param_group):
         """Add a group of parameters; an unknown or unsupported setting, or a complex parameter, is an error."""
         if isinstance(param_group, dict):
-            unknown = sorted(set(param_group) - set(self.SETTINGS) - _BOOKKEEPING)
+            unknown = sorted(set(param_group) - set(self.defaults) - _BOOKKEEPING)
             if unknown:
                 raise ValueError(f"Unsupported parameter-group setting(s) {unknown} for {type(self).__name__}: "
-                                 f"it supports {sorted(self.SETTINGS)}")
+                                 f"it supports {sorted(self.defaults)}")
             self._check_settings({**self.defaults, **param_group})
             params = param_group.get("params", [])
             if isinstance(params, torch.Tensor):
