@@ -179,9 +179,9 @@ def sgd_path(X, y, w_init, lr, batch_size, num_steps=None, epochs=None, seed=0, 
              replacement=False, drop_last=False, scheduler=None, dtype=torch.float64, device=None):
     r"""Run an optimizer on minibatch gradients of a 2-weight least-squares fit and record the path.
 
-    Step :math:`t` takes the next minibatch :math:`S_t` of :func:`minibatch_indices` and hands the optimizer
-    :math:`\nabla \mathcal{L}_{S_t}(w_t)`; with ``optim=GD`` that is
-    :math:`\Theta^t = \Theta^{t-1} - \eta\, \nabla \mathcal{L}_{\mathcal{B}_t}(\Theta^{t-1})`. Any optimizer class works (``GD`` with momentum,
+    Step :math:`t` takes the next minibatch :math:`\mathcal{B}_t` of :func:`minibatch_indices` and hands the
+    optimizer :math:`g^t = \nabla \mathcal{L}_{\mathcal{B}_t}(\Theta^{t-1})`; with ``optim=GD`` that is
+    :math:`\Theta^t = \Theta^{t-1} - \eta\, g^t`. Any optimizer class works (``GD`` with momentum,
     ``Adam``, ``torch.optim.SGD``, ...). A minibatch is gathered in index order, so with ``batch_size = N`` (no
     replacement) every step uses exactly the full data, and the path equals
     ``train_curve(optim, ..., loss_fn=mse_loss_surface(X, y))`` in the same dtype, bit for bit.
