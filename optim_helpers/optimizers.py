@@ -10,10 +10,12 @@ A learning rate is a non-negative float, or a tensor that broadcasts against the
 per row), which is how :func:`optim_helpers.train_curves` runs many learning rates at once.
 """
 
+import functools
 import math
 import numbers
 
 import torch
+import torch.optim.optimizer as torch_optimizer
 
 __all__ = ["OptimizerBase", "GD", "RMSProp", "Adam", "AdamW"]
 
@@ -34,6 +36,13 @@ def _check_beta(name):
             raise ValueError(f"Invalid {name} value: {beta} (must be in [0, 1))")
 
     return check
+
+
+def _check_betas(betas):
+    if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
+        raise ValueError(f"Invalid betas value: {betas} (must be a pair (beta1, beta2))")
+    _check_beta("beta1")(betas[0])
+    _check_beta("beta2")(betas[1])
 
 
 def _check_nonnegative(name):
@@ -112,6 +121,21 @@ class OptimizerBase(torch.optim.Optimizer):
         for group in self.param_groups:
             group["lr"] = value
 
+    @staticmethod
+    def profile_hook_step(func):
+        """How ``torch.optim.Optimizer`` wraps every subclass's ``step``: here with torch's own wrapper (step hooks,
+        a profiler label) whenever a profiler runs or a step hook is registered, and as the bare ``step``
+        otherwise. The label alone costs about as much as a whole step on a two-weight surface."""
+        wrapped = torch.optim.Optimizer.profile_hook_step(func)
+
+        @functools.wraps(func)
+        def wrapper(self, *args, **kwargs):
+            if _hooks_or_profiler(self):
+                return wrapped(self, *args, **kwargs)
+            return func(self, *args, **kwargs)
+
+        return wrapper
+
     @torch.no_grad()
     def step(self, closure=None):
         """Update every parameter that has a gradient; return the closure's loss if one is given."""
@@ -149,6 +173,15 @@ class OptimizerBase(torch.optim.Optimizer):
             p.addcdiv_(direction, denominator, value=-lr)
 
 
+def _hooks_or_profiler(optimizer):
+    """Whether a step of ``optimizer`` needs torch's wrapper: a profiler runs, or some step hook is registered
+    (on the optimizer, or for all optimizers; if torch keeps the latter elsewhere, assume there are some)."""
+    for_all = (getattr(torch_optimizer, "_global_optimizer_pre_hooks", None),
+               getattr(torch_optimizer, "_global_optimizer_post_hooks", None))
+    return bool(torch.autograd.profiler._is_profiler_enabled or any(h is None or len(h) for h in for_all)
+                or optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks)
+
+
 def _broadcasts(lr, p):
     try:
         return torch.broadcast_shapes(lr.shape, p.shape) == p.shape
@@ -174,6 +207,10 @@ class GD(OptimizerBase):
 
     Note: ``torch.optim.SGD`` uses the heavy-ball form :math:`b^t = \beta b^{t-1} + g^t`, so
     ``GD(lr, momentum=beta)`` equals ``torch.optim.SGD(lr=lr * (1 - beta), momentum=beta)``.
+    A scheduler that cycles momentum (``OneCycleLR``, or ``CyclicLR`` with ``cycle_momentum=True``) writes
+    :math:`\beta_t` into ``group["momentum"]``, and GD then cycles the decay rate of its average,
+    :math:`m^t = \beta_t m^{t-1} + (1 - \beta_t) g^t`. SGD cycles the :math:`\beta` of its sum instead, so the
+    two runs agree only while :math:`\beta` is constant; for SGD's run, use ``torch.optim.SGD``.
     """
 
     SETTINGS = {"lr": _check_lr, "momentum": _check_beta("momentum")}
@@ -200,7 +237,9 @@ class RMSProp(OptimizerBase):
         \Theta^t = \Theta^{t-1} - \eta\, \frac{g^t}{\sqrt{v^t} + \epsilon}, \qquad v^0 = 0.
 
     :math:`\epsilon` keeps a zero gradient (with :math:`v^t = 0`) from producing ``0/0 = NaN``.
-    Equals ``torch.optim.RMSprop(lr, alpha=beta, eps=eps)``.
+    Equals ``torch.optim.RMSprop(lr, alpha=beta, eps=eps)``. It has no momentum, so a scheduler that cycles
+    momentum refuses it, as it refuses ``torch.optim.Adagrad``: give ``OneCycleLR`` and ``CyclicLR``
+    ``cycle_momentum=False``.
     """
 
     SETTINGS = {"lr": _check_lr, "beta": _check_beta("beta"), "eps": _check_nonnegative("eps")}
@@ -227,17 +266,17 @@ class Adam(OptimizerBase):
         \Theta^t = \Theta^{t-1} - \eta\, \frac{\hat m^t}{\sqrt{\hat v^t} + \epsilon},
 
     with :math:`m^0 = v^0 = 0` and :math:`t = 1` at the first step. Equals ``torch.optim.Adam``
-    (Kingma & Ba, 2015).
+    (Kingma & Ba, 2015). As in torch, a parameter group keeps the pair as ``group["betas"] = (beta1, beta2)``,
+    which is where a scheduler that cycles momentum writes :math:`\beta_1`.
     """
 
-    SETTINGS = {"lr": _check_lr, "beta1": _check_beta("beta1"), "beta2": _check_beta("beta2"),
-                "eps": _check_nonnegative("eps")}
+    SETTINGS = {"lr": _check_lr, "betas": _check_betas, "eps": _check_nonnegative("eps")}
 
     def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-        super().__init__(params, dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps))
+        super().__init__(params, dict(lr=lr, betas=(beta1, beta2), eps=eps))
 
     def update_param(self, p, grad, state, group):
-        beta1, beta2 = group["beta1"], group["beta2"]
+        beta1, beta2 = group["betas"]
         if "t" not in state:
             state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
         state["t"] += 1
@@ -265,7 +304,7 @@ class AdamW(Adam):
     SETTINGS = {**Adam.SETTINGS, "weight_decay": _check_nonnegative("weight_decay")}
 
     def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2):
-        OptimizerBase.__init__(self, params, dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay))
+        OptimizerBase.__init__(self, params, dict(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay))
 
     def update_param(self, p, grad, state, group):
         shrink = 1 - group["lr"] * group["weight_decay"]  # decoupled decay: Theta -= eta*lambda_wd*Theta

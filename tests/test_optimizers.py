@@ -2,6 +2,7 @@
 
 import io
 import math
+import re
 from functools import partial
 
 import pytest
@@ -329,8 +330,14 @@ def test_param_groups_match_torch(cls, settings, problem):
     """One group per parameter tensor, each with its own hyperparameters."""
     ref_cls, translate = REFERENCE[cls]
 
+    def as_group(s):  # a group keeps Adam's decay rates as the pair betas, as torch's does
+        s = dict(s)
+        if "beta1" in s:
+            s["betas"] = (s.pop("beta1"), s.pop("beta2"))
+        return s
+
     def ours(params):
-        return cls([dict(params=[p], **s) for p, s in zip(params, settings)], lr=1.0)
+        return cls([dict(params=[p], **as_group(s)) for p, s in zip(params, settings)], lr=1.0)
 
     def ref(params):
         return ref_cls([dict(params=[p], **translate(**s)) for p, s in zip(params, settings)], lr=1.0)
@@ -462,7 +469,9 @@ def test_parameter_without_grad_is_skipped(case):
 GROUP_BAD = [(GD, "lr", v) for v in (-1.0, math.nan, math.inf)]
 GROUP_BAD += [(GD, "momentum", v) for v in (1.5, 1.0, -0.1, math.nan)]
 GROUP_BAD += [(RMSProp, "beta", 1.0), (RMSProp, "eps", -1.0)]
-GROUP_BAD += [(cls, name, v) for cls in (Adam, AdamW) for name, v in (("beta1", 1.0), ("beta2", 1.5), ("eps", -1e-8))]
+GROUP_BAD += [(cls, name, v) for cls in (Adam, AdamW)
+              for name, v in (("betas", (1.0, 0.999)), ("betas", (0.9, 1.5)), ("betas", (0.9,)), ("betas", 0.9),
+                              ("eps", -1e-8))]
 GROUP_BAD += [(AdamW, "weight_decay", -0.5), (AdamW, "weight_decay", math.nan)]
 
 
@@ -473,15 +482,18 @@ def _defaults(cls):
 @pytest.mark.parametrize("cls, name, bad", GROUP_BAD, ids=lambda x: getattr(x, "__name__", str(x)))
 def test_bad_setting_in_a_param_group_raises(cls, name, bad):
     p, q = (torch.zeros(2, dtype=F64, requires_grad=True) for _ in range(2))
-    with pytest.raises(ValueError, match=f"Invalid .*{bad}"):  # through the constructor's list of dicts
+    # the message names the bad number (of a pair, the bad member), or the whole value if it is not a pair
+    shown = [b for b, ok in zip(bad, (0.9, 0.999)) if b != ok][0] if isinstance(bad, tuple) and len(bad) == 2 else bad
+    match = "Invalid .*" + re.escape(str(shown))
+    with pytest.raises(ValueError, match=match):  # through the constructor's list of dicts
         cls([dict(params=[p]), dict(params=[q], **{name: bad})], **_defaults(cls))
     opt = cls([p], **_defaults(cls))
-    with pytest.raises(ValueError, match=f"Invalid .*{bad}"):  # through add_param_group
+    with pytest.raises(ValueError, match=match):  # through add_param_group
         opt.add_param_group(dict(params=[q], **{name: bad}))
     assert len(opt.param_groups) == 1
     opt.param_groups[0][name] = bad  # written directly, as a scheduler or a user may do
     p.grad = torch.ones_like(p)
-    with pytest.raises(ValueError, match=f"Invalid .*{bad}"):
+    with pytest.raises(ValueError, match=match):
         opt.step()
     torch.testing.assert_close(p.detach(), torch.zeros(2, dtype=F64), **EXACT)  # nothing moved
 
@@ -498,14 +510,14 @@ def test_a_scheduler_that_writes_a_negative_rate_is_caught_at_step():
 
 
 TORCH_OPTIONS = ["weight_decay", "maximize", "amsgrad", "nesterov", "dampening", "centered", "betas", "alpha",
-                 "foreach", "fused", "capturable", "differentiable", "momentun"]
+                 "foreach", "fused", "capturable", "differentiable", "momentun", "beta1", "beta2"]
 
 
 @pytest.mark.parametrize("cls", [GD, RMSProp, Adam, AdamW])
 @pytest.mark.parametrize("key", TORCH_OPTIONS)
 def test_unsupported_group_setting_is_an_error_naming_it(cls, key):
-    if cls is AdamW and key == "weight_decay":
-        pytest.skip("AdamW supports weight_decay")
+    if (cls is AdamW and key == "weight_decay") or (cls in (Adam, AdamW) and key == "betas"):
+        pytest.skip("a setting of this optimizer")
     p = torch.zeros(2, requires_grad=True)
     with pytest.raises(ValueError, match=f"Unsupported parameter-group setting.*'{key}'"):
         cls([{"params": [p], key: True}], **_defaults(cls))
@@ -555,3 +567,53 @@ def test_parameters_from_a_generator_are_kept():
     opt = GD((p for p in [w]), lr=0.5)
     opt.add_param_group({"params": (p for p in [torch.zeros(1, requires_grad=True)])})
     assert opt.param_groups[0]["params"] == [w] and len(opt.param_groups[1]["params"]) == 1
+
+
+# --- 9. step hooks and the profiler label, which torch.optim's wrapper adds only when needed ---
+
+
+@pytest.mark.parametrize("cls", [GD, RMSProp, Adam, AdamW])
+def test_step_hooks_run_as_with_torch_optim(cls):
+    from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
+
+    w = torch.ones(2, dtype=F64, requires_grad=True)
+    opt = cls([w], **_defaults(cls))
+    calls = []
+    handles = [opt.register_step_pre_hook(lambda o, args, kwargs: calls.append("pre")),
+               opt.register_step_post_hook(lambda o, args, kwargs: calls.append("post")),
+               register_optimizer_step_pre_hook(lambda o, args, kwargs: calls.append("all pre")),
+               register_optimizer_step_post_hook(lambda o, args, kwargs: calls.append("all post"))]
+    w.grad = torch.ones_like(w)
+    try:
+        opt.step()
+        assert calls == ["all pre", "pre", "post", "all post"]  # torch's order
+    finally:
+        for handle in handles:
+            handle.remove()
+    calls.clear()
+    opt.step()  # without hooks, the bare step
+    assert calls == []
+    handle = register_optimizer_step_pre_hook(lambda o, args, kwargs: calls.append("all pre"))
+    try:
+        opt.step()
+        assert calls == ["all pre"]
+    finally:
+        handle.remove()
+
+
+def test_a_pre_hook_can_replace_the_arguments_as_with_torch_optim():
+    w = torch.ones(2, dtype=F64, requires_grad=True)
+    opt = GD([w], lr=0.1)
+    w.grad = torch.ones_like(w)
+    closure_calls = []
+    opt.register_step_pre_hook(lambda o, args, kwargs: (args, {"closure": lambda: closure_calls.append(1) or 7.0}))
+    assert opt.step() == 7.0 and closure_calls == [1]
+
+
+def test_the_profiler_sees_the_step_label():
+    w = torch.ones(2, dtype=F64, requires_grad=True)
+    opt = Adam([w], lr=0.1)
+    w.grad = torch.ones_like(w)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        opt.step()
+    assert "Optimizer.step#Adam.step" in {event.name for event in prof.events()}
