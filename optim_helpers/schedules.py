@@ -228,16 +228,17 @@ def one_cycle_lr(t, max_lr, total_steps, pct_start=0.3, anneal_strategy="cos", d
     _check_positive("final_div_factor", final_div_factor)
     initial = max_lr / div_factor
     final = initial / final_div_factor
+    T = total_steps
     if three_phase:
-        phases = [(pct_start * total_steps - 1, initial, max_lr), (2 * pct_start * total_steps - 2, max_lr, initial),
-                  (total_steps - 1, initial, final)]
+        phases = [(pct_start * T - 1, initial, max_lr), (2 * pct_start * T - 2, max_lr, initial), (T - 1, initial, final)]
     else:
-        phases = [(pct_start * total_steps - 1, initial, max_lr), (total_steps - 1, max_lr, final)]
+        phases = [(pct_start * T - 1, initial, max_lr), (T - 1, max_lr, final)]
+    # Step 0 falls in the first phase and step T in the last; either would divide by zero if it had no length.
+    if phases[0][0] == 0 or phases[-1][0] == phases[-2][0]:
+        raise ValueError(f"Invalid pct_start: {pct_start} (with total_steps = {T}, phase "
+                         f"{1 if phases[0][0] == 0 else len(phases)} of one-cycle would have no length)")
     start = 0.0
-    for i, (end, a, b) in enumerate(phases):
-        if not end > start:
-            raise ValueError(f"Invalid pct_start: {pct_start} (phase {i + 1} of one-cycle would have no steps "
-                             f"with total_steps = {total_steps})")
+    for i, (end, a, b) in enumerate(phases):  # the first phase whose end t does not pass, or the last
         if t <= end or i == len(phases) - 1:
             x = (t - start) / (end - start)
             if anneal_strategy == "cos":

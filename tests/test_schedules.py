@@ -54,6 +54,8 @@ def test_matches_torch(name, ours, theirs, n):
 @pytest.mark.parametrize("total, pct, anneal, three", [
     (1000, 0.3, "cos", False), (333, 0.25, "linear", False), (1000, 0.3, "cos", True), (97, 0.4, "linear", True),
     (50, 0.5, "cos", False),
+    # a first phase shorter than one step, where torch still returns rates
+    (10, 0.05, "cos", False), (20, 0.02, "linear", False), (10, 0.05, "cos", True), (7, 0.1, "linear", True),
 ])
 def test_one_cycle_matches_torch(total, pct, anneal, three):
     ours = closed(sch.one_cycle_lr, total, max_lr=LR, total_steps=total, pct_start=pct, anneal_strategy=anneal,
@@ -169,6 +171,9 @@ BAD = [
     (sch.one_cycle_lr, dict(t=1, max_lr=1.0, total_steps=0), "total_steps"),
     (sch.one_cycle_lr, dict(t=1, max_lr=1.0, total_steps=100, pct_start=1.5), "pct_start"),
     (sch.one_cycle_lr, dict(t=1, max_lr=1.0, total_steps=10, pct_start=0.1), "pct_start"),  # empty first phase
+    # an empty last phase is refused at every step, not only at the last one where it would divide by zero
+    (sch.one_cycle_lr, dict(t=0, max_lr=1.0, total_steps=10, pct_start=1.0), "pct_start"),
+    (sch.one_cycle_lr, dict(t=0, max_lr=1.0, total_steps=10, pct_start=0.55, three_phase=True), "pct_start"),
     (sch.one_cycle_lr, dict(t=1, max_lr=1.0, total_steps=100, anneal_strategy="exp"), "anneal_strategy"),
     (sch.one_cycle_lr, dict(t=1, max_lr=1.0, total_steps=100, div_factor=0), "div_factor"),
     (sch.one_cycle_lr, dict(t=1, max_lr=1.0, total_steps=100, final_div_factor=-1), "final_div_factor"),
