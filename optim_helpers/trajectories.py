@@ -50,14 +50,7 @@ def train_curve(
     w = torch.nn.Parameter(torch.tensor(check_start(w_init).tolist(), dtype=dtype))
     optimizer = optim([w], **optim_params)
     schedule = scheduler(optimizer) if scheduler is not None else None
-    path = torch.empty(num_steps + 1, 3, dtype=dtype)
-    for t in range(num_steps + 1):
-        loss = loss_fn(*w.unbind())
-        path[t, :2] = w.detach()
-        path[t, 2] = loss.detach()
-        if t < num_steps:
-            _descend(optimizer, schedule, w, loss)
-    return path.numpy()
+    return _record_run(w, optimizer, schedule, loss_fn, num_steps).numpy()
 
 
 def _check_num_steps(num_steps):
@@ -65,10 +58,27 @@ def _check_num_steps(num_steps):
         raise ValueError(f"Invalid num_steps: {num_steps} (must be an int >= 0)")
 
 
+def _record_run(w, optimizer, schedule, loss_fn, num_steps):
+    """Take ``num_steps`` steps on ``loss_fn(*w.unbind(-1))`` (summed over trajectories), each followed by a
+    scheduler step; return the rows ``(w0, w1, loss)`` before every step and after the last, shape
+    ``(num_steps + 1, *w.shape[:-1], 3)``."""
+    points, losses = [], []
+    for t in range(num_steps + 1):
+        loss = loss_fn(*w.unbind(-1))
+        points.append(w.detach().clone())
+        losses.append(loss.detach())
+        if t < num_steps:
+            _descend(optimizer, schedule, w, loss)
+    points = torch.stack(points)
+    losses = torch.stack(losses).to(w.dtype).reshape(*points.shape[:-1], 1)
+    return torch.cat((points, losses), dim=-1)
+
+
 def _descend(optimizer, schedule, w, loss):
     """One optimizer step on ``loss`` (summed over trajectories), then one scheduler step."""
-    total = loss.sum()
-    (w.grad,) = torch.autograd.grad(total, w)  # sets the gradient; no zeroing or accumulation needed
+    total = loss.sum() if loss.ndim else loss
+    w.grad = None  # the gradient is set, not accumulated
+    total.backward()
     optimizer.step()
     if isinstance(schedule, torch.optim.lr_scheduler.ReduceLROnPlateau):
         schedule.step(total.item())
@@ -129,11 +139,4 @@ def train_curves(
     w = torch.nn.Parameter(starts.clone())
     optimizer = optim([w], **params)
     schedule = scheduler(optimizer) if scheduler is not None else None
-    path = torch.empty(num_steps + 1, len(starts), 3, dtype=dtype)
-    for t in range(num_steps + 1):
-        loss = loss_fn(*w.unbind(dim=1))
-        path[t, :, :2] = w.detach()
-        path[t, :, 2] = loss.detach()
-        if t < num_steps:
-            _descend(optimizer, schedule, w, loss)
-    return path.transpose(0, 1).numpy()
+    return _record_run(w, optimizer, schedule, loss_fn, num_steps).transpose(0, 1).numpy()
