@@ -121,10 +121,13 @@ class BatchedMLP(nn.Module):
         return self.weights[0].shape[0]
 
     def model(self, k):
-        """Model ``k`` as a stand-alone :class:`MLP` (a copy of its current weights)."""
+        """Model ``k`` as a stand-alone :class:`MLP`: a copy of its current weights, in their dtype and on their
+        device (the global random state is left as it was)."""
         sizes = [self.weights[0].shape[1]] + [w.shape[2] for w in self.weights]
-        single = MLP(sizes[0], sizes[1], sizes[-1], depth=len(self.weights) - 1, residual=self.residual,
-                     activation=type(self.activation))
+        with torch.random.fork_rng(devices=[]):  # the fresh layers draw weights that are overwritten at once
+            single = MLP(sizes[0], sizes[1], sizes[-1], depth=len(self.weights) - 1, residual=self.residual,
+                         activation=type(self.activation))
+        single.to(dtype=self.weights[0].dtype, device=self.weights[0].device)
         with torch.no_grad():
             for layer, w, b in zip(single.layers, self.weights, self.biases):
                 layer.weight.copy_(w[k].T)

@@ -59,6 +59,20 @@ def test_batched_model_k_is_mlp_with_seed_k(depth, residual):
     torch.testing.assert_close(batched(X.expand(3, 40, 5)), out)  # per-model inputs
 
 
+def test_model_k_of_a_float64_batch_is_an_exact_float64_copy_and_leaves_the_random_state_alone():
+    batched = BatchedMLP.from_seeds(5, 4, 3, [0, 1], depth=2).double()
+    with torch.no_grad():
+        batched.weights[0].add_(1e-12)  # a change that float32 would lose
+    torch.manual_seed(5)
+    expected = torch.rand(2)
+    torch.manual_seed(5)
+    single = batched.model(1)
+    assert torch.equal(torch.rand(2), expected)
+    assert all(p.dtype == torch.float64 for p in single.parameters())
+    assert torch.equal(single.layers[0].weight, batched.weights[0][1].T)
+    torch.testing.assert_close(single(X.double()), batched(X.double())[1], rtol=1e-13, atol=1e-13)
+
+
 def test_from_models_refuses_mixed_shapes():
     with pytest.raises(ValueError, match="one shape"):
         BatchedMLP.from_models([mlp(5, 4, 3), mlp(5, 6, 3)])
