@@ -10,7 +10,7 @@ class Adagrad(OptimizerBase):
         super().__init__(params, dict(lr=lr, eps=eps))
 
     def update_param(self, p, grad, state, group):
-        if "s" not in state:
-            state["s"] = torch.zeros_like(p)
-        s = state["s"].addcmul_(grad, grad)
-        self.descend(p, grad, group["lr"], (s + group["eps"]).sqrt())
+        if "G" not in state:
+            state["G"] = torch.zeros_like(p)
+        G = state["G"].addcmul_(grad, grad)
+        self.descend(p, grad, group["lr"], (G + group["eps"]).sqrt())

@@ -10,5 +10,5 @@ class Adagrad(OptimizerBase):
         super().__init__(params, dict(lr=lr, eps=eps))
 
     def update_param(self, p, grad, state, group):
-        state["s"] = grad * grad
-        self.descend(p, grad, group["lr"], state["s"].sqrt().add_(group["eps"]))
+        state["G"] = grad * grad
+        self.descend(p, grad, group["lr"], state["G"].sqrt().add_(group["eps"]))
