@@ -78,7 +78,7 @@ def _descend(optimizer, schedule, w, loss):
     """One optimizer step on ``loss`` (summed over trajectories), then one scheduler step."""
     total = loss.sum() if loss.ndim else loss
     w.grad = None  # the gradient is set, not accumulated
-    total.backward()
+    total.backward(inputs=(w,))  # and only w's: a loss_fn may reach other tensors that require grad
     optimizer.step()
     if isinstance(schedule, torch.optim.lr_scheduler.ReduceLROnPlateau):
         schedule.step(total.item())

@@ -162,6 +162,15 @@ def test_stability_threshold_of_the_quadratic():
     assert below[-1, 2] < below[0, 2] and above[-1, 2] > above[0, 2]
 
 
+def test_only_the_trajectory_receives_gradients():
+    """A loss that also reaches another tensor requiring grad leaves that tensor's .grad alone."""
+    scale = torch.tensor(2.0, requires_grad=True)
+    path = train_curve(GD, {"lr": 0.1}, w_init=(1.0, 1.0), loss_fn=lambda w0, w1: scale * (w0**2 + w1**2),
+                       num_steps=5)
+    assert scale.grad is None
+    np.testing.assert_allclose(path[-1, :2], [0.6**5, 0.6**5], rtol=1e-6)
+
+
 def test_zero_steps_gives_the_start():
     path = train_curve(GD, {"lr": 0.1}, w_init=(1.0, 2.0), num_steps=0)
     np.testing.assert_array_equal(path, hand_written(GD, {"lr": 0.1}, (1.0, 2.0), pathological_loss, 0))
