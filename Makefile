@@ -11,8 +11,6 @@ PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 JOBS     ?= 2
-FRESH    := _build/fresh-env
-OLDEST   := _build/oldest-env
 
 .PHONY: book test unit nbval perturbed browser fresh-env oldest-env execute assignments benchmarks clean
 
@@ -44,20 +42,16 @@ test: unit nbval perturbed book
 	$(MAKE) fresh-env
 	$(MAKE) oldest-env
 
-# The package's own loose dependencies (pyproject.toml) plus a notebook runner, nothing else; versions are
-# held to the pinned set with -c (a constraint adds no package), so torch stays the CPU build.
-fresh-env:
-	rm -rf $(FRESH) && python3 -m venv $(FRESH)
-	$(FRESH)/bin/pip install --quiet -c requirements.txt . nbclient ipykernel
-	$(FRESH)/bin/python scripts/run_in_fresh_env.py $(NOTEBOOKS)
-
-# The promise of pyproject.toml's lower bounds: the oldest accepted numpy, matplotlib, scikit-learn, ipywidgets and
-# tqdm (torch: the pinned CPU build), the package from `pip install .`, every notebook run to the end (every hidden
-# assertion holds; outputs are not compared, since other versions print other last digits).
-oldest-env:
-	rm -rf $(OLDEST) && python3 -m venv $(OLDEST)
-	$(OLDEST)/bin/pip install --quiet -r requirements-oldest.txt . nbclient ipykernel
-	$(OLDEST)/bin/python scripts/run_in_fresh_env.py $(NOTEBOOKS)
+# Every notebook run to the end in a new venv in _build/<target>: the package from `pip install .` plus a notebook
+# runner, nothing else (outputs are not compared). fresh-env holds versions to the pinned set with -c (a constraint
+# adds no package, so torch stays the CPU build); oldest-env installs the oldest versions that pyproject.toml
+# accepts (torch: the pinned CPU build), so every hidden assertion must hold there too.
+fresh-env: VERSIONS := -c requirements.txt
+oldest-env: VERSIONS := -r requirements-oldest.txt
+fresh-env oldest-env:
+	rm -rf _build/$@ && python3 -m venv _build/$@
+	_build/$@/bin/pip install --quiet $(VERSIONS) . nbclient ipykernel
+	_build/$@/bin/python scripts/run_in_fresh_env.py $(NOTEBOOKS)
 
 execute: $(STAMP)
 	$(PY) scripts/execute_notebooks.py $(NOTEBOOKS)

@@ -127,3 +127,24 @@ def text_plot_gd_steps(ax, optim, optim_params, label_map=None, w_init=(-2.5, 2.
     ax[1].set_ylabel("loss")
     ax[1].grid(linestyle="dotted", alpha=0.8)
     return path
+
+
+# The text's trajectory figures: each one's paths as (optimizer, parameters, start), in the text's order, all of
+# TEXT_STEPS steps from TEXT_START unless a figure says otherwise.
+TEXT_START, TEXT_STEPS = (-4.0, 5.0), 300
+
+
+def _four_optimizers(lr):
+    return [("GD", {"lr": lr}, TEXT_START), ("GD", {"lr": lr, "momentum": 0.9}, TEXT_START),
+            ("Adam", {"lr": lr, "beta1": 0.9, "beta2": 0.999}, TEXT_START),
+            ("RMSProp", {"lr": lr, "beta": 0.9}, TEXT_START)]
+
+
+TEXT_FIGURES = {
+    "gd_three_rates": [("GD", {"lr": lr}, TEXT_START) for lr in (3.0, 1.0, 0.1)],
+    "plateaus": [("GD", {"lr": 0.1}, (-4.0, 6.0)), ("GD", {"lr": 0.1}, (-4.0, -6.0))],
+    "momentum": [("GD", {"lr": 3.0}, TEXT_START), ("GD", {"lr": 3.0, "momentum": 0.9}, TEXT_START)],
+    "rmsprop": [("GD", {"lr": 0.6}, TEXT_START), ("RMSProp", {"lr": 0.6, "beta": 0.9}, TEXT_START)],
+    "four_optimizers_0.3": _four_optimizers(0.3),
+    "four_optimizers_2.5": _four_optimizers(2.5),
+}

@@ -17,31 +17,17 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
-from _baseline import TextAdam, TextGD, TextRMSProp, text_plot_gd_steps, text_plot_surface, text_train_curve  # noqa: E402
+from _baseline import (  # noqa: E402
+    TEXT_FIGURES, TEXT_STEPS, TextAdam, TextGD, TextRMSProp, text_plot_gd_steps, text_plot_surface, text_train_curve,
+)
 from _timing import machine, median_ratio, seconds, verdict  # noqa: E402
 
 from optim_helpers import GD, Adam, RMSProp, pathological_loss, plot_gd_steps, plot_surface, train_curve  # noqa: E402
 from optim_helpers.plotting import _surface_grid  # noqa: E402
 
-DPI, STEPS, START = 100, 300, (-4.0, 5.0)
+DPI, STEPS, FIGURES = 100, TEXT_STEPS, TEXT_FIGURES
 LABELS = {"lr": r"$\eta$", "momentum": r"$\beta$", "beta": r"$\beta$", "beta1": r"$\beta_1$", "beta2": r"$\beta_2$"}
 COLORS = ["red", "gray", "blue", "black"]
-
-
-def four_optimizers(lr):
-    return [("GD", {"lr": lr}, START), ("GD", {"lr": lr, "momentum": 0.9}, START),
-            ("Adam", {"lr": lr, "beta1": 0.9, "beta2": 0.999}, START), ("RMSProp", {"lr": lr, "beta": 0.9}, START)]
-
-
-# Each figure: its paths as (optimizer, parameters, start), in the text's order.
-FIGURES = {
-    "gd_three_rates": [("GD", {"lr": 3.0}, START), ("GD", {"lr": 1.0}, START), ("GD", {"lr": 0.1}, START)],
-    "plateaus": [("GD", {"lr": 0.1}, (-4.0, 6.0)), ("GD", {"lr": 0.1}, (-4.0, -6.0))],
-    "momentum": [("GD", {"lr": 3.0}, START), ("GD", {"lr": 3.0, "momentum": 0.9}, START)],
-    "rmsprop": [("GD", {"lr": 0.6}, START), ("RMSProp", {"lr": 0.6, "beta": 0.9}, START)],
-    "four_optimizers_0.3": four_optimizers(0.3),
-    "four_optimizers_2.5": four_optimizers(2.5),
-}
 PACKAGE = dict(plot_surface=plot_surface, plot_gd_steps=plot_gd_steps, GD=GD, RMSProp=RMSProp, Adam=Adam)
 TEXT = dict(plot_surface=text_plot_surface, plot_gd_steps=text_plot_gd_steps, GD=TextGD, RMSProp=TextRMSProp,
             Adam=TextAdam)

@@ -13,35 +13,22 @@ import argparse
 import statistics
 
 import numpy as np
-from _baseline import TextAdam, TextGD, TextRMSProp, text_train_curve
+from _baseline import TEXT_FIGURES, TEXT_STEPS, TextAdam, TextGD, TextRMSProp, text_train_curve
 from _timing import interleaved_times, machine, median_ratio, verdict
 
 from optim_helpers import GD, Adam, RMSProp, train_curve
 
-STEPS = 300
-START = (-4.0, 5.0)
-
-
-def four_optimizers(lr):
-    return [("GD", {"lr": lr}, START), ("GD", {"lr": lr, "momentum": 0.9}, START),
-            ("Adam", {"lr": lr, "beta1": 0.9, "beta2": 0.999}, START), ("RMSProp", {"lr": lr, "beta": 0.9}, START)]
-
-
-PATHS = ([("GD", {"lr": 3.0}, START), ("GD", {"lr": 1.0}, START), ("GD", {"lr": 0.1}, START)]
-         + [("GD", {"lr": 0.1}, (-4.0, 6.0)), ("GD", {"lr": 0.1}, (-4.0, -6.0))]
-         + [("GD", {"lr": 3.0}, START), ("GD", {"lr": 3.0, "momentum": 0.9}, START)]
-         + [("GD", {"lr": 0.6}, START), ("RMSProp", {"lr": 0.6, "beta": 0.9}, START)]
-         + four_optimizers(0.3) + four_optimizers(2.5))
+PATHS = [path for paths in TEXT_FIGURES.values() for path in paths]
 PACKAGE = {"GD": GD, "RMSProp": RMSProp, "Adam": Adam}
 TEXT = {"GD": TextGD, "RMSProp": TextRMSProp, "Adam": TextAdam}
 
 
 def package_paths():
-    return [train_curve(PACKAGE[name], params, w_init=start, num_steps=STEPS) for name, params, start in PATHS]
+    return [train_curve(PACKAGE[name], params, w_init=start, num_steps=TEXT_STEPS) for name, params, start in PATHS]
 
 
 def text_paths():
-    return [text_train_curve(TEXT[name], params, w_init=start, num_steps=STEPS) for name, params, start in PATHS]
+    return [text_train_curve(TEXT[name], params, w_init=start, num_steps=TEXT_STEPS) for name, params, start in PATHS]
 
 
 def main():
@@ -54,10 +41,10 @@ def main():
     # more once its steps grow), so compare where they lie, not their last bits.
     same_positions = sum(np.allclose(a[:, :2], b[:, :2], rtol=1e-3, atol=1e-3) for a, b in zip(ours, theirs))
     times = interleaved_times({"text": text_paths, "package": package_paths}, repeats=repeats, warmup=1)
-    steps = len(PATHS) * STEPS
+    steps = len(PATHS) * TEXT_STEPS
     ratio = median_ratio(times, "package", "text")
     print(machine())
-    print(f"{len(PATHS)} paths of {STEPS} steps ({steps} steps), medians of {repeats} interleaved rounds")
+    print(f"{len(PATHS)} paths of {TEXT_STEPS} steps ({steps} steps), medians of {repeats} interleaved rounds")
     for way in ("text", "package"):
         median = statistics.median(times[way])
         print(f"{way:8} {median:6.3f} s  {1e6 * median / steps:6.1f} us per step")
