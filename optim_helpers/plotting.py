@@ -2,7 +2,8 @@
 
 The grid under a surface is evaluated in one vectorized call and cached, so drawing several paths
 on the same surface computes it once. Functions draw on the Axes they are given and return data or
-the Axes; they never show or print.
+the Axes; they never show or print. They draw in the house style of :mod:`optim_helpers.style`: grey
+contours with a colorbar, the start and the surface's minima marked.
 """
 
 import functools
@@ -12,6 +13,7 @@ import numpy as np
 import torch
 from matplotlib.contour import ContourSet
 
+from .style import SURFACE_CMAP, add_colorbar, mark_minimum, mark_start
 from .surfaces import pathological_loss
 from .trajectories import train_curve
 
@@ -56,10 +58,10 @@ def _label_axes(ax, title):
         ax.set_title(title)
 
 
-def plot_surface(ax, f, title="", x_min=-5, x_max=5, y_min=-5, y_max=5, N=50, cmap="viridis"):
+def plot_surface(ax, f, title="", x_min=-5, x_max=5, y_min=-5, y_max=5, N=50, cmap=SURFACE_CMAP):
     """Draw ``f`` as a 3-D surface on a ``projection="3d"`` Axes; return the Axes."""
     X, Y, Z = surface_grid(f, x_min, x_max, y_min, y_max, N)
-    ax.plot_surface(X, Y, Z, cmap=cmap)
+    ax.plot_surface(X, Y, Z, cmap=cmap, edgecolor="0.4", linewidth=0.1)
     _label_axes(ax, title)
     return ax
 
@@ -67,7 +69,8 @@ def plot_surface(ax, f, title="", x_min=-5, x_max=5, y_min=-5, y_max=5, N=50, cm
 def plot_path(ax, w_hist, color=None, **kw):
     """Draw a path ``w_hist[:, :2]`` as one line with a dot per step; return the ``Line2D``.
 
-    Non-finite points (a diverging run) are left out of the line.
+    Non-finite points (a diverging run) are left out of the line. For a path that bounces across a
+    valley, thinner and transparent lines (``linewidth=0.6, alpha=0.6, markersize=0``) show its extent.
     """
     xy = np.asarray(w_hist, dtype=float)[:, :2].copy()
     xy[~np.isfinite(xy).all(axis=1)] = np.nan
@@ -79,18 +82,32 @@ def plot_path(ax, w_hist, color=None, **kw):
 
 
 def plot_contourf(
-    ax, f, w_hist, color, title="", x_min=-5, x_max=5, y_min=-5, y_max=5, N=50, levels=20, **kw
+    ax, f, w_hist, color, title="", x_min=-5, x_max=5, y_min=-5, y_max=5, N=50, levels=20, colorbar=True,
+    markers=True, **kw,
 ):
     """Draw the filled contours of ``f`` (once per Axes) and the path ``w_hist`` on top; return the Axes.
 
-    A second call on the same Axes adds only its path: the contour plot is not stacked again.
-    ``kw`` goes to the path's line (``label``, ``zorder``, ...).
+    The first call on an Axes draws the contours in grey (white is low), a colorbar labelled "loss"
+    (``colorbar=False`` leaves it out, for a figure that states its levels otherwise) and, with
+    ``markers``, a star on each of ``f.minima`` inside the window. Every call adds its path and, with
+    ``markers``, the start marker on its first point (once per point). ``kw`` goes to the path's line (``label``,
+    ``zorder``, ``alpha``, ...).
     """
     if not any(isinstance(c, ContourSet) for c in ax.collections):
         X, Y, Z = surface_grid(f, x_min, x_max, y_min, y_max, N)
-        ax.contourf(X, Y, Z, levels=levels, cmap="viridis", zorder=0)
+        contours = ax.contourf(X, Y, Z, levels=levels, cmap=SURFACE_CMAP, zorder=0)
+        if colorbar:
+            add_colorbar(ax, contours)
+        if markers:
+            for w in getattr(f, "minima", ()):
+                if x_min <= w[0] <= x_max and y_min <= w[1] <= y_max:
+                    mark_minimum(ax, w)
+    start = np.asarray(w_hist, dtype=float)[0, :2]
+    marked = [line.get_xydata()[0] for line in ax.lines if line.get_gid() == "start"]
+    if markers and np.isfinite(start).all() and not any(np.array_equal(start, w) for w in marked):
+        mark_start(ax, start)
     kw.setdefault("zorder", 2)
-    plot_path(ax, w_hist, color=color, **kw)
+    plot_path(ax, w_hist, color=color, **kw)  # drawn last: ax.lines[-1] is the path
     _label_axes(ax, title)
     return ax
 
@@ -138,5 +155,5 @@ def plot_gd_steps(
     ax[1].plot(path[:, 2], label=label, color=ax[0].lines[-1].get_color(), zorder=plot_kw.get("zorder", 1))
     ax[1].set_xlabel("steps")
     ax[1].set_ylabel("loss")
-    ax[1].grid(linestyle="dotted", alpha=0.8)
+    ax[1].grid(True)
     return path

@@ -2,8 +2,11 @@ r"""Two-dimensional loss surfaces :math:`f(w_0, w_1)`.
 
 Every surface takes two tensors of any (broadcastable) shape and returns a tensor of their broadcast
 shape, so a whole grid, a batch of K points or a single point is one call. Hessians given in the
-docstrings are the closed forms the tests check against autograd.
+docstrings are the closed forms the tests check against autograd. Each surface's ``minima`` attribute
+lists its minimizers ``(w_0, w_1)`` (empty where it has none), for the plots to mark.
 """
+
+import math
 
 import torch
 
@@ -83,3 +86,14 @@ def rosenbrock(w0, w1, a=1.0, b=100.0):
 def himmelblau(w0, w1):
     r""":math:`(w_0^2 + w_1 - 11)^2 + (w_0 + w_1^2 - 7)^2`: four minima of loss 0, one at :math:`(3, 2)`."""
     return (w0**2 + w1 - 11) ** 2 + (w0 + w1**2 - 7) ** 2
+
+
+# sigma'(w_1) = sigma (1 - sigma) = 0.01 at the minimum of the pathological loss (w_1 < 0).
+_SIGMA = (1 - math.sqrt(1 - 4 * 0.01)) / 2
+pathological_loss.minima = ((0.0, math.log(_SIGMA / (1 - _SIGMA))),)
+ill_conditioned_quadratic.minima = ((0.0, 0.0),)
+bowl.minima = ((0.0, 0.0),)
+cap.minima = saddle.minima = flat_saddle.minima = ()
+double_well.minima = ((-1.0, 0.0), (1.0, 0.0))
+rosenbrock.minima = ((1.0, 1.0),)
+himmelblau.minima = ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126))

@@ -25,14 +25,12 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .plotting import path_label, plot_contourf, plot_path, surface_grid
+from .plotting import path_label, plot_contourf, surface_grid
+from .style import COLORS, DPI, START, WIDTH
 from .surfaces import pathological_loss
 from .trajectories import train_curves
 
 __all__ = ["Explorer", "trajectory_explorer", "START_SLIDERS"]
-
-# Path colours that stand out on the viridis contours, in order.
-PATH_COLORS = ("red", "white", "orange", "black", "magenta")
 
 # Slider names that set the start point or the run length rather than an optimizer argument.
 START_SLIDERS = ("start", "w0", "w1", "num_steps")
@@ -56,12 +54,13 @@ class Explorer:
         animated: optional list of the artists ``update`` changes. Given, a redraw repaints only those
             over a cached picture of the rest (blitting) instead of drawing the whole figure.
         max_frames: refuse more combinations than this (each is one image in the page).
-        dpi: resolution of the rendered frames.
+        dpi: resolution of the rendered frames: twice the house style's 96 dpi, as sharp as the static
+            figures (the page shows each frame at the figure's size at 96 dpi).
         colors: the static frames are stored as PNG with a palette of this many colours (about
             3x smaller than full colour for contour plots); ``None`` keeps full colour.
     """
 
-    def __init__(self, fig, update, sliders, initial=None, animated=None, max_frames=80, dpi=72, colors=64):
+    def __init__(self, fig, update, sliders, initial=None, animated=None, max_frames=80, dpi=2 * DPI, colors=64):
         if not sliders:
             raise ValueError("An explorer needs at least one slider")
         self.sliders = {name: list(values) for name, values in sliders.items()}
@@ -77,6 +76,7 @@ class Explorer:
             raise ValueError(f"Initial values for unknown sliders: {sorted(unknown)}")
         self.initial = {n: initial.get(n, v[len(v) // 2]) for n, v in self.sliders.items()}
         self.fig, self._update, self.colors = fig, update, colors
+        self.width = round(fig.get_figwidth() * DPI)  # CSS pixels the frames are shown at
         fig.set_dpi(dpi)
         FigureCanvasAgg(fig)  # a canvas of its own: drawing it never shows a figure in the notebook
         self._title = fig.suptitle("", fontsize="medium")
@@ -162,7 +162,7 @@ class Explorer:
         first = frames[",".join(map(str, start))]
         alt = html.escape(self.label(**self.initial))
         return f"""<div class="optim-explorer" id="{uid}">
-<img class="optim-explorer-frame" src="{first}" alt="{alt}" style="max-width:100%;height:auto">
+<img class="optim-explorer-frame" src="{first}" alt="{alt}" width="{self.width}" style="max-width:100%;height:auto">
 <div class="optim-explorer-controls">{controls}</div>
 <script>
 (function () {{
@@ -188,7 +188,7 @@ class Explorer:
         """The live form: ipywidgets selection sliders above an image of the figure."""
         import ipywidgets
 
-        image = ipywidgets.Image(value=self.render(**self.initial), format="png")
+        image = ipywidgets.Image(value=self.render(**self.initial), format="png", width=self.width)
         controls = {
             n: ipywidgets.SelectionSlider(options=[(_fmt(v), v) for v in values], value=self.initial[n],
                                           description=n, continuous_update=True)
@@ -211,6 +211,16 @@ class Explorer:
         return bundle
 
 
+def _color_of(optim, fixed, label, sliders):
+    """The house colour of an explorer's optimizer: by its label, else by its class (GD with momentum apart)."""
+    if label in COLORS:
+        return COLORS[label]
+    name = optim.__name__
+    if name == "GD" and (fixed.get("momentum", 0.0) != 0.0 or ("momentum" in sliders and "momentum" not in fixed)):
+        name = "GD + momentum"
+    return COLORS.get(name, "black")
+
+
 def _optimizer_args(optim, values):
     accepted = inspect.signature(optim).parameters
     return {k: v for k, v in values.items() if k in accepted and k not in START_SLIDERS}
@@ -225,7 +235,7 @@ def trajectory_explorer(
     window=(-5, 5, -7, 7),
     N=100,
     initial=None,
-    figsize=(9, 3.4),
+    figsize=(WIDTH, 2.8),
     **explorer_kw,
 ):
     """An explorer of optimizer paths: contours with paths (left) and loss against steps (right).
@@ -233,6 +243,7 @@ def trajectory_explorer(
     Args:
         optimizers: ``[(optim_class, fixed_params), ...]`` or ``[(optim_class, fixed_params, label), ...]``
             compared side by side, e.g. ``[(GD, {"momentum": 0.0}, "GD"), (GD, {}, "GD + momentum")]``.
+            Each is drawn in its optimizer's colour of :data:`optim_helpers.style.COLORS`.
         sliders: ``{name: values}``. A name that is a constructor argument of an optimizer (``lr``,
             ``momentum``, ``beta``, ``beta1``, ...) is passed to it, unless that optimizer fixes it in
             ``fixed_params``; ``start`` (a pair) or ``w0``, ``w1`` move the start; ``num_steps`` sets
@@ -255,18 +266,20 @@ def trajectory_explorer(
     longest = max([num_steps] + list(sliders.get("num_steps", [])))
     empty = np.full((1, 3), np.nan)
     path_lines, loss_lines = [], []
-    for (_, _, label), color in zip(optimizers, itertools.cycle(PATH_COLORS)):
-        plot_contourf(ax_path, loss_fn, empty, color, x_min=x_min, x_max=x_max, y_min=y_min, y_max=y_max, N=N)
+    for optim, fixed, label in optimizers:
+        color = _color_of(optim, fixed, label, sliders)
+        plot_contourf(ax_path, loss_fn, empty, color, x_min=x_min, x_max=x_max, y_min=y_min, y_max=y_max, N=N,
+                      markersize=2, linewidth=1.0)
         path_lines.append(ax_path.lines[-1])
-        (line,) = ax_loss.plot([], [], color="black" if color == "white" else color, label=label)
+        (line,) = ax_loss.plot([], [], color=color, label=label)
         loss_lines.append(line)
-    start_marker = plot_path(ax_path, empty, color="yellow", marker="*", markersize=11, zorder=3, linestyle="none")
+    (start_marker,) = ax_path.plot([], [], gid="start", **START)
     ax_path.set_xlim(x_min, x_max)
     ax_path.set_ylim(y_min, y_max)
     _, _, Z = surface_grid(loss_fn, x_min, x_max, y_min, y_max, N)
     ax_loss.set(xlim=(0, longest), ylim=(0.0, float(np.nanmax(Z)) * 1.05), xlabel="steps", ylabel="loss")
-    ax_loss.grid(linestyle="dotted", alpha=0.8)
-    ax_loss.legend(loc="upper right", fontsize="small")
+    ax_loss.grid(True)
+    ax_loss.legend(loc="upper right")
 
     def start_of(values):
         w0, w1 = values.get("start", w_init)

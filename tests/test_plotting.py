@@ -10,6 +10,7 @@ from matplotlib.lines import Line2D
 from optim_helpers import (
     GD,
     Adam,
+    himmelblau,
     path_label,
     pathological_loss,
     plot_contourf,
@@ -91,12 +92,14 @@ def test_contours_drawn_once_and_one_line_per_path():
     assert ax.get_title() == "t" and ax.get_xlabel() == "$w_0$"
     plot_contourf(ax, f, b, "blue", label="b")
     assert contour_sets(ax) == 1 and f.calls == 1
-    assert len(ax.lines) == 2 and all(isinstance(line, Line2D) for line in ax.lines)
-    for line, path in zip(ax.lines, (a, b)):
+    assert all(isinstance(line, Line2D) for line in ax.lines)
+    assert [line.get_gid() for line in ax.lines] == ["start", None, None]  # one start marker for both
+    paths = ax.lines[1:]
+    for line, path in zip(paths, (a, b)):
         np.testing.assert_array_equal(line.get_xdata(), path[:, 0])
         np.testing.assert_array_equal(line.get_ydata(), path[:, 1])
-    assert [line.get_label() for line in ax.lines] == ["a", "b"]
-    assert [line.get_color() for line in ax.lines] == ["red", "blue"]
+    assert [line.get_label() for line in paths] == ["a", "b"]
+    assert [line.get_color() for line in paths] == ["red", "blue"]
 
 
 def test_plot_gd_steps_returns_train_curve_path_and_draws_one_line_per_axes():
@@ -104,11 +107,12 @@ def test_plot_gd_steps_returns_train_curve_path_and_draws_one_line_per_axes():
     params = {"lr": 0.3, "momentum": 0.9}
     path = plot_gd_steps(ax, GD, params, label_map={"lr": "eta"}, w_init=[-4.0, 5.0], num_steps=40, color="red")
     np.testing.assert_array_equal(path, train_curve(GD, params, w_init=[-4.0, 5.0], num_steps=40))
-    assert len(ax[0].lines) == 1 and len(ax[1].lines) == 1 and contour_sets(ax[0]) == 1
+    assert [line.get_gid() for line in ax[0].lines] == ["minimum", "start", None]
+    assert len(ax[1].lines) == 1 and contour_sets(ax[0]) == 1
     label = path_label(GD, params, {"lr": "eta"})
-    assert ax[0].lines[0].get_label() == ax[1].lines[0].get_label() == label == "GD (eta=0.3, momentum=0.9)"
-    assert ax[0].lines[0].get_color() == ax[1].lines[0].get_color() == "red"
-    np.testing.assert_array_equal(ax[0].lines[0].get_xdata(), path[:, 0])
+    assert ax[0].lines[-1].get_label() == ax[1].lines[0].get_label() == label == "GD (eta=0.3, momentum=0.9)"
+    assert ax[0].lines[-1].get_color() == ax[1].lines[0].get_color() == "red"
+    np.testing.assert_array_equal(ax[0].lines[-1].get_xdata(), path[:, 0])
     np.testing.assert_array_equal(ax[1].lines[0].get_ydata(), path[:, 2])
 
 
@@ -117,10 +121,30 @@ def test_plot_gd_steps_twice_adds_paths_not_contours():
     for lr in (0.1, 1.0):
         plot_gd_steps(ax, GD, {"lr": lr}, num_steps=20)
     assert contour_sets(ax[0]) == 1
-    assert len(ax[0].lines) == len(ax[1].lines) == 2
+    paths = [line for line in ax[0].lines if line.get_gid() is None]
+    assert len(paths) == len(ax[1].lines) == 2
     assert [line.get_label() for line in ax[1].lines] == ["GD (lr=0.1)", "GD (lr=1.0)"]
     # each loss curve has its path's color
-    assert [line.get_color() for line in ax[0].lines] == [line.get_color() for line in ax[1].lines]
+    assert [line.get_color() for line in paths] == [line.get_color() for line in ax[1].lines]
+
+
+def test_contour_plot_has_one_colorbar_and_marks_minima_in_the_window_and_the_start():
+    path = train_curve(GD, {"lr": 1.0}, w_init=[-4.0, 5.0], num_steps=5)
+    fig, ax = plt.subplots()
+    plot_contourf(ax, himmelblau, path, "red")
+    plot_contourf(ax, himmelblau, path, "blue")
+    assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == "loss"  # one colorbar, labelled
+    minima = [tuple(line.get_xydata()[0]) for line in ax.lines if line.get_gid() == "minimum"]
+    assert minima == [w for w in himmelblau.minima if max(abs(w[0]), abs(w[1])) <= 5] and len(minima) == 4
+    starts = [line.get_xydata()[0] for line in ax.lines if line.get_gid() == "start"]
+    assert len(starts) == 1 and tuple(starts[0]) == (-4.0, 5.0)
+    fig, ax = plt.subplots()
+    plot_contourf(ax, himmelblau, path, "red", x_min=0, y_min=0, colorbar=False)
+    assert len(fig.axes) == 1
+    assert [tuple(line.get_xydata()[0]) for line in ax.lines if line.get_gid() == "minimum"] == [(3.0, 2.0)]
+    fig, ax = plt.subplots()
+    plot_contourf(ax, himmelblau, path, "red", markers=False)
+    assert [line.get_gid() for line in ax.lines] == [None]
 
 
 def test_plot_surface_on_3d_axes():

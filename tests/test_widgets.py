@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 from matplotlib.contour import ContourSet  # noqa: E402
 
 from optim_helpers import GD, Adam, pathological_loss, train_curve  # noqa: E402
+from optim_helpers.style import COLORS  # noqa: E402
 from optim_helpers.widgets import Explorer, trajectory_explorer  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -44,7 +45,7 @@ def test_paths_equal_train_curve(explorer):
 def test_update_changes_artists_in_place():
     loss = counting(pathological_loss)
     ex = trajectory_explorer([(GD, {})], {"lr": [0.1, 1.0, 3.0]}, loss_fn=loss, num_steps=30, N=30)
-    ax_path, ax_loss = ex.fig.axes
+    ax_path, ax_loss = ex.fig.axes[:2]  # then the colorbar
     lines = list(ax_path.lines) + list(ax_loss.lines)
     for lr in (0.1, 3.0, 1.0):
         ex.update(lr=lr)
@@ -136,4 +137,9 @@ def test_fixed_parameters_win_over_sliders_and_labels_can_be_given():
     np.testing.assert_array_equal(heavy, train_curve(GD, {"lr": 0.3, "momentum": 0.9}, w_init=(-4.0, 5.0),
                                                      num_steps=20))
     assert [line.get_label() for line in ex.fig.axes[1].lines] == ["plain", "with momentum"]
-    assert ex.fig.axes[1].lines[1].get_color() == "black"  # white on the contours, black on the loss axes
+    # each in its house colour, the same on the contours and on the loss axes
+    assert [line.get_color() for line in ex.fig.axes[1].lines] == [COLORS["GD"], COLORS["GD + momentum"]]
+    assert [line.get_color() for line in ex.fig.axes[0].lines if line.get_gid() is None] == [
+        COLORS["GD"], COLORS["GD + momentum"]]
+    adam = trajectory_explorer([(GD, {}), (Adam, {"lr": 0.3})], {"lr": [0.1]}, num_steps=5, N=20)
+    assert [line.get_color() for line in adam.fig.axes[1].lines] == [COLORS["GD"], COLORS["Adam"]]
