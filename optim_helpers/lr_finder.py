@@ -309,21 +309,22 @@ def surface_range_test(optim, optim_params, w_init=(-4.0, -4.0), loss_fn=patholo
     return result
 
 
-def plot_lr_range_test(ax, result, log_x=True, raw=True, mark_suggestion=True, color="tab:blue", label=None):
+def plot_lr_range_test(ax, result, log_x=True, raw=True, mark_suggestion=True, color="black", label=None):
     """Draw a range test on ``ax``: smoothed loss (line), raw losses (faint), the suggestion (dot and dashed line).
 
-    ``log_x=False`` draws the same points on a linear axis. Returns the Axes.
+    ``log_x=False`` draws the same points on a linear axis; ``color`` is the optimizer's, e.g.
+    ``style.color("Adam")``. Returns the Axes.
     """
     if raw:
         ax.plot(result.lrs, result.losses, color=color, alpha=0.25, linewidth=0.8)
     ax.plot(result.lrs, result.smoothed, color=color, label=label or "smoothed loss")
     if mark_suggestion and result.suggestion is not None:
         i = result.suggestion_index
-        ax.axvline(result.suggestion, color=color, linestyle="--", linewidth=0.8)
-        ax.plot(result.suggestion, result.smoothed[i], "o", color="red", markersize=6,
-                label=f"steepest: {result.suggestion:.2g}")
+        ax.axvline(result.suggestion, color=color, linestyle="--", linewidth=0.8, zorder=1)
+        ax.plot(result.suggestion, result.smoothed[i], "o", markersize=7, markerfacecolor="white",
+                markeredgecolor=color, markeredgewidth=1.5, label=f"steepest: {result.suggestion:.2g}")
     ax.set_xscale("log" if log_x else "linear")
     ax.set_xlabel("learning rate" + (" (log scale)" if log_x else ""))
     ax.set_ylabel("loss")
-    ax.grid(linestyle="dotted", alpha=0.8)
+    ax.grid(True)
     return ax

@@ -164,9 +164,11 @@ class Explorer:
         return f"""<div class="optim-explorer" id="{uid}">
 <img class="optim-explorer-frame" src="{first}" alt="{alt}" width="{self.width}" style="max-width:100%;height:auto">
 <div class="optim-explorer-controls">{controls}</div>
+<p class="optim-explorer-hint">The sliders need this page's script: in Jupyter, trust the notebook or run the cell.</p>
 <script>
 (function () {{
   var root = document.getElementById("{uid}");
+  root.querySelector(".optim-explorer-hint").hidden = true;  // the script runs: the sliders work
   var frames = {json.dumps(frames)};
   var labels = {json.dumps(labels)};
   var image = root.querySelector("img");
@@ -185,22 +187,28 @@ class Explorer:
 </div>"""
 
     def widget(self):
-        """The live form: ipywidgets selection sliders above an image of the figure."""
+        """The live form: ipywidgets selection sliders, each with its whole value beside it, above an image of
+        the figure (rendered at 2x, shown at the figure's size)."""
         import ipywidgets
 
         image = ipywidgets.Image(value=self.render(**self.initial), format="png", width=self.width)
         controls = {
             n: ipywidgets.SelectionSlider(options=[(_fmt(v), v) for v in values], value=self.initial[n],
-                                          description=n, continuous_update=True)
+                                          description=n, continuous_update=True, readout=False)
             for n, values in self.sliders.items()
         }
+        readouts = {n: ipywidgets.Label(value=_fmt(self.initial[n])) for n in self.sliders}
 
         def on_change(_change):
-            image.value = self.render(**{n: c.value for n, c in controls.items()})
+            values = {n: c.value for n, c in controls.items()}
+            for n, value in values.items():
+                readouts[n].value = _fmt(value)
+            image.value = self.render(**values)
 
         for control in controls.values():
             control.observe(on_change, names="value")
-        return ipywidgets.VBox([ipywidgets.HBox(list(controls.values())), image])
+        rows = [ipywidgets.HBox([controls[n], readouts[n]]) for n in self.sliders]
+        return ipywidgets.VBox([ipywidgets.HBox(rows, layout=ipywidgets.Layout(flex_flow="row wrap")), image])
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = {"text/html": self.to_html(), "text/plain": f"Explorer({self.label(**self.initial)})"}
@@ -236,6 +244,7 @@ def trajectory_explorer(
     N=100,
     initial=None,
     figsize=(WIDTH, 2.8),
+    loss_max=None,
     **explorer_kw,
 ):
     """An explorer of optimizer paths: contours with paths (left) and loss against steps (right).
@@ -250,6 +259,7 @@ def trajectory_explorer(
             the run length.
         loss_fn, w_init, num_steps: the surface, the default start and the default run length.
         window, N: the contour window ``(x_min, x_max, y_min, y_max)`` and grid size (computed once).
+        loss_max: top of the loss axis (default: the highest loss in the window, plus 5 %).
 
     Returns:
         An :class:`Explorer`; ``explorer.paths(**values)`` gives the paths it draws.
@@ -276,8 +286,9 @@ def trajectory_explorer(
     (start_marker,) = ax_path.plot([], [], gid="start", **START)
     ax_path.set_xlim(x_min, x_max)
     ax_path.set_ylim(y_min, y_max)
-    _, _, Z = surface_grid(loss_fn, x_min, x_max, y_min, y_max, N)
-    ax_loss.set(xlim=(0, longest), ylim=(0.0, float(np.nanmax(Z)) * 1.05), xlabel="steps", ylabel="loss")
+    if loss_max is None:
+        loss_max = float(np.nanmax(surface_grid(loss_fn, x_min, x_max, y_min, y_max, N)[2])) * 1.05
+    ax_loss.set(xlim=(0, longest), ylim=(0.0, loss_max), xlabel="steps", ylabel="loss")
     ax_loss.grid(True)
     ax_loss.legend(loc="upper right")
 

@@ -94,10 +94,12 @@ def test_general_explorer_and_live_widget():
     x = np.linspace(0, 1, 20)
     ex = Explorer(fig, lambda a: line.set_data(x, a * x), {"a": [1, 2, 3]}, initial={"a": 1})
     box = ex.widget()
-    slider, image = box.children[0].children[0], box.children[1]
+    (slider, readout), image = box.children[0].children[0].children, box.children[1]
     before = image.value
     slider.value = 3
     assert bytes(image.value) != bytes(before) and bytes(image.value).startswith(PNG_SIGNATURE)
+    assert readout.value == "3" and not slider.readout  # the whole value, beside the slider
+    assert image.width == str(round(fig.get_figwidth() * 96))  # shown at 1x of a 2x rendering
     np.testing.assert_array_equal(line.get_ydata(), 3 * x)
     bundle = ex._repr_mimebundle_()
     assert {"text/html", "text/plain", "application/vnd.jupyter.widget-view+json"} <= set(bundle)
@@ -122,6 +124,20 @@ def test_bad_explorers_raise(sliders, kw, match):
     plt.close(fig)
 
 
+def test_live_readout_shows_the_whole_pair():
+    ex = trajectory_explorer([(GD, {"lr": 0.5})], {"start": [(0.0001, 1.2), (0.0, 1.2)]}, num_steps=5, N=20,
+                             initial={"start": (0.0001, 1.2)})
+    _, readout = ex.widget().children[0].children[0].children
+    assert readout.value == "(0.0001, 1.2)"
+
+
+def test_static_player_hints_at_trust_until_its_script_runs():
+    ex = trajectory_explorer([(GD, {"lr": 0.5})], {"lr": [0.1, 0.5]}, num_steps=5, N=20)
+    page = ex.to_html()
+    assert "trust the notebook or run the cell" in page
+    assert 'querySelector(".optim-explorer-hint").hidden = true' in page.split("<script>")[1]
+
+
 def test_start_slider_moves_the_start():
     ex = trajectory_explorer([(GD, {"lr": 0.5})], {"start": [(-4.0, 5.0), (2.0, -6.0)]}, num_steps=5, N=20)
     (path,) = ex.paths(start=(2.0, -6.0))
@@ -143,3 +159,13 @@ def test_fixed_parameters_win_over_sliders_and_labels_can_be_given():
         COLORS["GD"], COLORS["GD + momentum"]]
     adam = trajectory_explorer([(GD, {}), (Adam, {"lr": 0.3})], {"lr": [0.1]}, num_steps=5, N=20)
     assert [line.get_color() for line in adam.fig.axes[1].lines] == [COLORS["GD"], COLORS["Adam"]]
+
+
+def test_loss_axis_tops_at_the_window_highest_loss_or_at_loss_max():
+    from optim_helpers import surface_grid
+
+    ex = trajectory_explorer([(GD, {})], {"lr": [0.1]}, num_steps=5, N=20)
+    top = float(surface_grid(pathological_loss, -5, 5, -7, 7, 20)[2].max()) * 1.05
+    assert ex.fig.axes[1].get_ylim() == pytest.approx((0.0, top))
+    ex = trajectory_explorer([(GD, {})], {"lr": [0.1]}, num_steps=5, N=20, loss_max=1.5)
+    assert ex.fig.axes[1].get_ylim() == (0.0, 1.5)
