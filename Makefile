@@ -6,17 +6,22 @@
 # make fresh-env : run every notebook in a new venv made from `pip install .` alone (what Colab gets)
 # make oldest-env : the same with the oldest versions pyproject.toml accepts (requirements-oldest.txt)
 # make assignments : student and instructor notebooks of the graded assignments in _build/assignments
+# make lab : open the chapters in JupyterLab (with the book's settings: widget state saved with the notebook)
+# make lab-test : the JupyterLab browser test over all nine chapters (make test runs four of them)
 VENV     := .venv
 PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 JOBS     ?= 2
 
-.PHONY: book test unit nbval perturbed browser fresh-env oldest-env execute assignments benchmarks clean
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 
-$(STAMP): requirements.txt pyproject.toml
+.PHONY: book test unit nbval perturbed browser fresh-env oldest-env execute assignments benchmarks clean lab lab-test
+
+$(STAMP): requirements.txt pyproject.toml lab/overrides.json
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt -e .
+	mkdir -p $(LAB_SETTINGS) && cp lab/overrides.json $(LAB_SETTINGS)/overrides.json
 	touch $(STAMP)
 
 book: $(STAMP)
@@ -26,8 +31,15 @@ unit: $(STAMP)
 	$(PY) -m pytest tests -q -n $(JOBS) --ignore=tests/browser
 
 # Needs the built book and Debian's chromium (apt-get install -y chromium); screenshots go to _build/screenshots.
+# Includes JupyterLab on 127.0.0.1 running four chapters (tests/browser/test_jupyterlab.py); lab-test runs all.
 browser: $(STAMP)
 	$(PY) -m pytest tests/browser -q
+
+lab-test: $(STAMP)
+	LAB_CHAPTERS=all $(PY) -m pytest tests/browser/test_jupyterlab.py -q
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
 
 nbval: $(STAMP)
 	$(PY) -m pytest --nbval --nbval-current-env -q -n $(JOBS) --dist loadfile notebooks
