@@ -9,13 +9,16 @@
   same two markers on every surface.
 """
 
+import io
+
 import matplotlib as mpl
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap, to_rgb
+from matplotlib.figure import Figure
 
 __all__ = [
     "DPI", "WIDTH", "COLORS", "LINESTYLES", "REFERENCE", "SURFACE_CMAP", "RC", "apply", "color", "line_style",
-    "shades", "add_colorbar",
+    "shades", "png", "add_colorbar",
     "mark_start", "mark_minimum",
 ]
 
@@ -77,16 +80,39 @@ RC = {
 
 
 def apply():
-    """Set the house style for every later figure; in IPython, also draw inline figures as retina PNG."""
+    """Set the house style for every later figure; in IPython, also show inline figures with :func:`png`."""
     mpl.rcParams.update(RC)
     try:
         from IPython import get_ipython
     except ImportError:  # plain Python: the rcParams are all there is to set
         return
-    if get_ipython() is not None:
+    shell = get_ipython()
+    if shell is not None:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-        set_matplotlib_formats("retina")
+        set_matplotlib_formats("png")  # PNG only (no SVG or PDF alongside), then ours for it
+        shell.display_formatter.formatters["image/png"].for_type(Figure, png)
+
+
+def png(fig, scale=2, colors=256):
+    """``(PNG bytes, {"width": w, "height": h})``: ``fig`` drawn at ``scale`` times its size, to be shown at w x h.
+
+    Drawn at twice the pixels it is shown at, a figure stays sharp on high-density screens; reduced to a palette
+    of ``colors`` colours, its file is about 2.5 times smaller with no visible change. ``None`` for a figure with
+    nothing drawn (as IPython's own formatter does).
+    """
+    from PIL import Image
+
+    if not fig.axes and not fig.lines:
+        return None
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=scale * fig.dpi, bbox_inches="tight", facecolor=fig.get_facecolor(),
+                edgecolor=fig.get_edgecolor())
+    image = Image.open(buffer).convert("RGB")
+    width, height = image.size
+    out = io.BytesIO()
+    image.quantize(colors, method=Image.Quantize.MEDIANCUT).save(out, format="png", optimize=True)
+    return out.getvalue(), {"width": width // scale, "height": height // scale}
 
 
 def color(name):

@@ -58,9 +58,11 @@ class Explorer:
             figures (the page shows each frame at the figure's size at 96 dpi).
         colors: the static frames are stored as PNG with a palette of this many colours (about
             3x smaller than full colour for contour plots); ``None`` keeps full colour.
+        description: what the figure shows, for the frames' alt text ("<description>: lr = 0.3, ...").
     """
 
-    def __init__(self, fig, update, sliders, initial=None, animated=None, max_frames=80, dpi=2 * DPI, colors=64):
+    def __init__(self, fig, update, sliders, initial=None, animated=None, max_frames=80, dpi=2 * DPI, colors=64,
+                 description="The figure"):
         if not sliders:
             raise ValueError("An explorer needs at least one slider")
         self.sliders = {name: list(values) for name, values in sliders.items()}
@@ -75,7 +77,7 @@ class Explorer:
         if unknown:
             raise ValueError(f"Initial values for unknown sliders: {sorted(unknown)}")
         self.initial = {n: initial.get(n, v[len(v) // 2]) for n, v in self.sliders.items()}
-        self.fig, self._update, self.colors = fig, update, colors
+        self.fig, self._update, self.colors, self.description = fig, update, colors, description
         self.width = round(fig.get_figwidth() * DPI)  # CSS pixels the frames are shown at
         fig.set_dpi(dpi)
         FigureCanvasAgg(fig)  # a canvas of its own: drawing it never shows a figure in the notebook
@@ -160,7 +162,7 @@ class Explorer:
             for n, i in zip(names, start)
         )
         first = frames[",".join(map(str, start))]
-        alt = html.escape(self.label(**self.initial))
+        alt = html.escape(f"{self.description}: {self.label(**self.initial)}")
         return f"""<div class="optim-explorer" id="{uid}">
 <img class="optim-explorer-frame" src="{first}" alt="{alt}" width="{self.width}" style="max-width:100%;height:auto">
 <div class="optim-explorer-controls">{controls}</div>
@@ -179,7 +181,7 @@ class Explorer:
       return el.name + " = " + labels[el.name][el.value];
     }});
     image.src = frames[inputs.map(function (el) {{ return el.value; }}).join(",")];
-    image.alt = parts.join(", ");
+    image.alt = {json.dumps(self.description)} + ": " + parts.join(", ");
   }}
   inputs.forEach(function (el) {{ el.addEventListener("input", show); }});
 }})();
@@ -278,10 +280,11 @@ def trajectory_explorer(
     path_lines, loss_lines = [], []
     for optim, fixed, label in optimizers:
         color = _color_of(optim, fixed, label, sliders)
+        # thin and slightly transparent: a path that bounces across a valley shows its extent, not a block
         plot_contourf(ax_path, loss_fn, empty, color, x_min=x_min, x_max=x_max, y_min=y_min, y_max=y_max, N=N,
-                      markersize=2, linewidth=1.0)
+                      markersize=1.5, linewidth=0.8, alpha=0.8)
         path_lines.append(ax_path.lines[-1])
-        (line,) = ax_loss.plot([], [], color=color, label=label)
+        (line,) = ax_loss.plot([], [], color=color, label=label, linewidth=1.0, alpha=0.9)
         loss_lines.append(line)
     (start_marker,) = ax_path.plot([], [], gid="start", **START)
     ax_path.set_xlim(x_min, x_max)
@@ -323,7 +326,11 @@ def trajectory_explorer(
             loss_line.set_data(np.arange(len(path)), path[:, 2])
         start_marker.set_data(*([c] for c in start_of(values)))
 
-    animated = [*path_lines, *loss_lines, start_marker]
+    minima = [line for line in ax_path.lines if line.get_gid() == "minimum"]  # painted over the paths
+    animated = [*path_lines, *loss_lines, *minima, start_marker]
+    names = " and ".join(label for _, _, label in optimizers)
+    explorer_kw.setdefault("description", f"Paths of {names} on the loss contours (left), and their loss "
+                                          "against steps (right)")
     explorer = Explorer(fig, update, sliders, initial=initial, animated=animated, **explorer_kw)
     explorer.paths = paths
     explorer.update(**explorer.initial)

@@ -1,5 +1,6 @@
 """The house style: colours readers with colour-vision deficiencies can tell apart, legible type, markers."""
 
+import io
 import itertools
 
 import matplotlib
@@ -96,3 +97,21 @@ def test_markers_are_tagged_and_drawn_above_paths():
     assert tuple(start.get_xydata()[0]) == (1.0, 2.0) and start.get_label().startswith("_")
     assert minimum.get_label() == "minimum" and min(start.zorder, minimum.zorder) > 2
     plt.close(fig)
+
+
+def test_png_is_twice_the_shown_size_in_a_palette():
+    from PIL import Image
+
+    with matplotlib.rc_context(style.RC):
+        fig, ax = plt.subplots(figsize=(5, 2))
+        ax.plot([0, 1], [0, 1], color=style.color("Adam"))
+        data, shown = style.png(fig)
+        image = Image.open(io.BytesIO(data))
+        assert image.mode == "P" and image.format == "PNG"
+        assert abs(image.size[0] - 2 * shown["width"]) <= 1 and abs(image.size[1] - 2 * shown["height"]) <= 1
+        assert 400 < shown["width"] <= 5 * 96 + 20  # tight bounding box (0.1 in of padding), at 96 dpi
+        rgb = np.asarray(image.convert("RGB"), dtype=float)
+        adam = np.array(to_rgb(style.color("Adam"))) * 255
+        assert np.abs(rgb - adam).sum(axis=2).min() < 12  # the line keeps its colour through the palette
+        plt.close(fig)
+        assert style.png(plt.figure()) is None

@@ -83,7 +83,19 @@ def test_static_player_is_deterministic(explorer):
 
 def test_frame_labels_name_the_values(explorer):
     assert explorer.label(lr=0.3, w1=-6.0) == "lr = 0.3, w1 = -6"
-    assert 'alt="lr = 0.3, w1 = 5"' in explorer.to_html()
+    page = explorer.to_html()
+    assert ('alt="Paths of GD and Adam on the loss contours (left), and their loss against steps (right): '
+            'lr = 0.3, w1 = 5"') in page
+    assert 'image.alt = "Paths of ' in page  # a moved slider keeps the description
+
+
+def test_explorer_alt_text_describes_the_figure():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ex = Explorer(fig, lambda a: None, {"a": [1, 2]}, initial={"a": 2}, description="A line whose slope is a")
+    assert 'alt="A line whose slope is a: a = 2"' in ex.to_html()
+    plt.close(fig)
 
 
 def test_general_explorer_and_live_widget():

@@ -1,5 +1,6 @@
-"""The rendered book in a real browser: pages load cleanly offline, figures decode, citations
-resolve, and every explorer's sliders change the picture."""
+"""The rendered book in a real browser: pages load cleanly offline, figures decode, are shown sharp at their
+own size with alt text, code needs no sideways scrolling, citations resolve, every explorer's sliders change the
+picture, and pages stay light."""
 
 import re
 from urllib.parse import urldefrag
@@ -54,6 +55,40 @@ def test_page_loads_cleanly(browser, book_url, path):
     assert typeset > 0 or not has_math, f"math on {path} was not typeset"
 
 
+def chapter_pages():
+    return [p for p in book_pages() if p.startswith("notebooks/")]
+
+
+@pytest.mark.parametrize("path", chapter_pages())
+def test_figures_are_sharp_described_and_code_fits(browser, book_url, path):
+    page, _ = open_page(browser, book_url, path)
+    figures = page.evaluate(
+        """() => Promise.all(Array.from(document.querySelectorAll('.cell_output img'), img =>
+               img.decode().then(() => ({src: img.src.slice(-20), alt: img.alt, natural: img.naturalWidth,
+                                        shown: img.getBoundingClientRect().width}))))"""
+    )
+    scrolling = page.evaluate(
+        """() => Array.from(document.querySelectorAll('.cell_input pre'))
+               .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+               .map(pre => pre.textContent.split('\\n').reduce((a, b) => a.length > b.length ? a : b))"""
+    )
+    page.close()
+    assert figures, f"no figures on {path}"
+    for figure in figures:
+        # drawn at twice the pixels it is shown at (sharp on high-density screens), never scaled down
+        assert abs(figure["natural"] - 2 * figure["shown"]) <= 3, f"{figure} on {path}"
+        assert len(figure["alt"].split()) >= 8 and not figure["alt"].endswith(".png"), f"{figure} on {path}"
+    assert scrolling == [], f"code blocks on {path} scroll sideways; longest lines: {scrolling}"
+
+
+def test_pages_stay_light():
+    pages = {p: (HTML / p).stat().st_size for p in book_pages()}
+    heavy = {p: size for p, size in pages.items() if size > 3_000_000}
+    assert heavy == {}, f"pages over 3 MB: {heavy}"
+    total = sum(f.stat().st_size for f in HTML.rglob("*") if f.is_file())
+    assert total < 40_000_000, f"the HTML book weighs {total / 1e6:.1f} MB"
+
+
 @pytest.mark.parametrize("path", book_pages())
 def test_citations_link_to_bibliography(browser, book_url, path):
     page, _ = open_page(browser, book_url, path)
@@ -92,6 +127,7 @@ def test_explorer_sliders_change_the_figure(browser, book_url, path):
         image = explorer.locator("img.optim-explorer-frame")
         sliders = explorer.locator("input[type=range]")
         assert sliders.count() > 0
+        assert explorer.locator(".optim-explorer-hint").is_hidden(), "the script ran: no hint about trust"
         for j in range(sliders.count()):
             slider = sliders.nth(j)
             before_src, before_alt = image.get_attribute("src"), image.get_attribute("alt")

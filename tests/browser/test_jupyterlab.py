@@ -97,7 +97,7 @@ NOTEBOOK_STATE = """() => {
 
 
 def _open(page, url, name):
-    page.goto(f"{url}/lab/tree/{name}?token={TOKEN}")
+    page.goto(f"{url}/lab/tree/{name}?reset&token={TOKEN}")  # reset: no tab of an earlier chapter restored
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
                            " && window.jupyterapp.shell.currentWidget.context"
                            " && window.jupyterapp.shell.currentWidget.context.isReady", timeout=60_000)
@@ -105,7 +105,8 @@ def _open(page, url, name):
 
 def _explorer_images(page):
     """The live explorers: ipywidgets boxes holding selection sliders and an image."""
-    return page.locator(".jp-OutputArea-output .widget-vbox:has(.widget-image):has(.widget-hslider)")
+    return page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output "
+                        ".widget-vbox:has(.widget-image):has(.widget-hslider)")
 
 
 def _wait_idle(page, timeout):
@@ -167,7 +168,7 @@ def test_chapter_in_jupyterlab(browser, lab, path):
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     _open(page, url, path.name)
     page.wait_for_timeout(3000)
-    broken = page.locator(".jp-OutputArea-output:has-text('Error displaying widget')").count()
+    broken = page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output:has-text('Error displaying widget')").count()
     reopened = _explorer_images(page)
     shown = []
     for i in range(reopened.count()):
