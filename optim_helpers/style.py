@@ -17,9 +17,8 @@ from matplotlib.colors import LinearSegmentedColormap, to_rgb
 from matplotlib.figure import Figure
 
 __all__ = [
-    "DPI", "WIDTH", "COLORS", "LINESTYLES", "REFERENCE", "SURFACE_CMAP", "RC", "apply", "color", "line_style",
-    "shades", "png", "add_colorbar",
-    "mark_start", "mark_minimum",
+    "DPI", "WIDTH", "COLORS", "LINESTYLES", "REFERENCE", "SURFACE_CMAP", "RC",
+    "apply", "png", "color", "line_style", "shades", "add_colorbar", "mark_start", "mark_minimum",
 ]
 
 DPI = 96  # CSS pixels per inch: at this resolution a figure shown at its own size has 9 pt type at 9 pt

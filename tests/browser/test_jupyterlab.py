@@ -167,7 +167,12 @@ def test_chapter_in_jupyterlab(browser, lab, path):
     # Reopened: the saved widget state shows each explorer's figure, with or without a running kernel.
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     _open(page, url, path.name)
-    page.wait_for_timeout(3000)
+    # the widget manager restores the saved state once the (new) kernel has connected: seconds on a busy machine
+    page.wait_for_function(
+        """(count) => { const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+             const widgets = panel.querySelectorAll('.widget-vbox .widget-image').length;
+             return widgets >= count || panel.textContent.includes('Error displaying widget'); }""",
+        arg=count, timeout=120_000)
     broken = page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output:has-text('Error displaying widget')").count()
     reopened = _explorer_images(page)
     shown = []
