@@ -44,6 +44,7 @@ from .lr_finder import (
     suggest_lr,
     surface_range_test,
 )
+from .after_adam import NAdam, RAdam
 from .optimizers import GD, Adam, AdamW, OptimizerBase, RMSProp
 from .plotting import path_label, plot_contourf, plot_gd_steps, plot_path, plot_surface, surface_grid
 from .schedules import (
@@ -81,6 +82,8 @@ __all__ = [
     "RMSProp",
     "Adam",
     "AdamW",
+    "NAdam",
+    "RAdam",
     "pathological_loss",
     "ill_conditioned_quadratic",
     "bowl",

@@ -14,13 +14,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 # The first torch release documenting each name the package uses (torch.func and the optimizer step hooks came with
-# 2.0; meshgrid's indexing= with 1.10; the rest are older). Names reached through an alias (F.cross_entropy,
-# dist.all_reduce, nn.Linear) are covered by their module's entry: those modules have been stable since 1.x.
+# 2.0; meshgrid's indexing=, NAdam and RAdam with 1.10; the rest are older). Names reached through an alias
+# (F.cross_entropy, dist.all_reduce, nn.Linear) are covered by their module's entry: those modules have been stable
+# since 1.x.
 TORCH_NAMES = {
     "2.0": ["torch.func.functional_call", "torch.func.grad", "torch.func.vmap", "torch.optim.optimizer",
             "torch.optim.Optimizer.profile_hook_step"],
     "1.12": ["torch.backends.mps.is_available"],
-    "1.10": ["torch.meshgrid"],
+    "1.10": ["torch.meshgrid", "torch.optim.NAdam", "torch.optim.RAdam"],
     "1.9": ["torch.linalg.lstsq"],
     "1.8": ["torch.broadcast_shapes"],
     "1.6": ["torch.view_as_real", "torch.searchsorted", "torch.logaddexp", "torch.utils.data.RandomSampler"],
