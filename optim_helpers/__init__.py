@@ -44,7 +44,9 @@ from .lr_finder import (
     suggest_lr,
     surface_range_test,
 )
-from .after_adam import NAdam, RAdam
+from .after_adam import Adafactor, Lion, NAdam, RAdam, ScheduleFreeAdamW, optimizer_state_bytes
+from .muon import Muon, newton_schulz
+from .curvature import Newton, SaddleFreeNewton, gradient_and_hessian, newton_curves, newton_direction
 from .optimizers import GD, Adam, AdamW, OptimizerBase, RMSProp
 from .plotting import path_label, plot_contourf, plot_gd_steps, plot_path, plot_surface, surface_grid
 from .schedules import (
@@ -84,6 +86,17 @@ __all__ = [
     "AdamW",
     "NAdam",
     "RAdam",
+    "Adafactor",
+    "Lion",
+    "ScheduleFreeAdamW",
+    "optimizer_state_bytes",
+    "Muon",
+    "newton_schulz",
+    "newton_direction",
+    "gradient_and_hessian",
+    "Newton",
+    "SaddleFreeNewton",
+    "newton_curves",
     "pathological_loss",
     "ill_conditioned_quadratic",
     "bowl",
