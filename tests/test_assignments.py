@@ -68,7 +68,7 @@ def sources():
 
 
 def test_layout_and_metadata(sources):
-    assert NAMES == ["ps1-descent", "ps2-adaptive", "ps3-training"]
+    assert NAMES == ["ps1-descent", "ps2-adaptive", "ps3-training", "ps4-after-adam"]
     all_tasks = []
     for name, nb in sources.items():
         ids = [_gid(cell) for cell in nb.cells]
@@ -86,8 +86,8 @@ def test_layout_and_metadata(sources):
             hidden = next(c for c in nb.cells if _gid(c) == f"{task}_hidden")
             assert "### BEGIN HIDDEN TESTS" in hidden.source and "### END HIDDEN TESTS" in hidden.source
         assert {_task_of(g, tasks) for g in graded} == set(tasks)
-    # one task per chapter, 01 to 09
-    assert len(all_tasks) == 9 and len(set(all_tasks)) == 9
+    # one task per chapter from 01 to 09, two for chapter 10 and one for chapter 11
+    assert len(all_tasks) == 12 and len(set(all_tasks)) == 12
     assert set(_wrong_solutions()) == set(all_tasks)
 
 
@@ -141,15 +141,18 @@ def _submission(name, generated, sources, variant):
     return student, replaced
 
 
-VARIANTS = ["reference", "stub"] + [f"wrong{k}" for k in range(max(len(v) for v in _wrong_solutions().values()))]
+def _variants(tasks):
+    """The reference, the stubs, and as many wrong variants as the task with the most mistakes has."""
+    return ["reference", "stub"] + [f"wrong{k}" for k in range(max(len(_wrong_solutions()[t]) for t in tasks))]
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_grading(name, generated, sources):
-    submissions = [_submission(name, generated, sources, variant) for variant in VARIANTS]
-    restored = [make_assignments.restore_tests(nb, sources[name]) for nb, _ in submissions]
     tasks = _solution_ids(sources[name])
-    for variant, (_, wrong_tasks), executed in zip(VARIANTS, submissions, make_assignments.execute_many(restored)):
+    variants = _variants(tasks)
+    submissions = [_submission(name, generated, sources, variant) for variant in variants]
+    restored = [make_assignments.restore_tests(nb, sources[name]) for nb, _ in submissions]
+    for variant, (_, wrong_tasks), executed in zip(variants, submissions, make_assignments.execute_many(restored)):
         result = make_assignments.scores(executed)
         errors = make_assignments.failures(executed)
         assert len(result) == 2 * len(tasks)
