@@ -7,7 +7,7 @@
 # make oldest-env : the same with the oldest versions pyproject.toml accepts (requirements-oldest.txt)
 # make assignments : student and instructor notebooks of the graded assignments in _build/assignments
 # make lab : open the chapters in JupyterLab (with the book's settings: widget state saved with the notebook)
-# make lab-test : the JupyterLab browser test over all nine chapters (make test runs four of them)
+# make lab-test : the JupyterLab browser test over all eleven chapters (make test runs six of them)
 VENV     := .venv
 PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.installed
@@ -31,7 +31,7 @@ unit: $(STAMP)
 	$(PY) -m pytest tests -q -n $(JOBS) --ignore=tests/browser
 
 # Needs the built book and Debian's chromium (apt-get install -y chromium); screenshots go to _build/screenshots.
-# Includes JupyterLab on 127.0.0.1 running four chapters (tests/browser/test_jupyterlab.py); lab-test runs all.
+# Includes JupyterLab on 127.0.0.1 running six chapters (tests/browser/test_jupyterlab.py); lab-test runs all.
 browser: $(STAMP)
 	$(PY) -m pytest tests/browser -q
 

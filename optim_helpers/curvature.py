@@ -25,11 +25,12 @@ __all__ = ["newton_direction", "gradient_and_hessian", "Newton", "SaddleFreeNewt
 def newton_direction(grad, hessian, damping=0.0, saddle_free=False):
     r"""The Newton direction :math:`d = (\mathsf{H} + \lambda I)^{-1} g`, or :math:`(|\mathsf{H}| + \lambda I)^{-1} g`.
 
-    Both are solved in the eigenbasis of the (symmetric) Hessian, :math:`\mathsf{H} = Q \Lambda Q^\top`:
-    :math:`d = Q\, \mathrm{diag}\bigl(1 / (\mu_i + \lambda)\bigr)\, Q^\top g` with :math:`\mu_i = \Lambda_{ii}`, or
-    :math:`|\Lambda_{ii}|` for the saddle-free direction (Dauphin et al., 2014). Along an eigenvector of negative
-    curvature, Newton's direction points *up* the gradient (towards the critical point, which is a maximum along
-    it); the saddle-free one points down, like the gradient, rescaled by :math:`1/(|\mu_i| + \lambda)`.
+    Both are solved in the eigenbasis of the (symmetric) Hessian, :math:`\mathsf{H} = Q \Lambda Q^\top` with the
+    eigenvalues :math:`\lambda_i = \Lambda_{ii}`: :math:`d = Q\, \mathrm{diag}\bigl(1 / (\lambda_i + \lambda)\bigr)\,
+    Q^\top g`, or :math:`1 / (|\lambda_i| + \lambda)` for the saddle-free direction (Dauphin et al., 2014). Along an
+    eigenvector of negative curvature, Newton's direction points *up* the gradient (towards the critical point,
+    which is a maximum along it); the saddle-free one points down, like the gradient, rescaled by
+    :math:`1/(|\lambda_i| + \lambda)`.
     A step is :math:`\Theta \leftarrow \Theta - \eta\, d`.
 
     Args:
@@ -44,7 +45,7 @@ def newton_direction(grad, hessian, damping=0.0, saddle_free=False):
 
     Raises:
         ValueError: mismatched shapes, a non-symmetric or non-finite matrix, a negative or non-finite damping.
-        torch.linalg.LinAlgError: the system is singular (an eigenvalue :math:`\mu_i + \lambda` is zero up to
+        torch.linalg.LinAlgError: the system is singular (an eigenvalue :math:`\lambda_i + \lambda` is zero up to
             rounding): there is no unique Newton step; add damping.
     """
     if not (isinstance(grad, torch.Tensor) and isinstance(hessian, torch.Tensor)):
@@ -178,7 +179,7 @@ class SaddleFreeNewton(Newton):
 
     Where :math:`\mathsf{H}` is positive definite this is Newton's step. Along a direction of negative curvature
     Newton's step points to the top of the hill, that is towards the saddle; the absolute value turns it round,
-    so the step goes downhill in every eigen-direction, by :math:`|g_i| / (|\Lambda_{ii}| + \lambda)`, and a run
+    so the step goes downhill in every eigen-direction, by :math:`|g_i| / (|\lambda_i| + \lambda)`, and a run
     escapes a saddle instead of converging to it. ``closure`` and groups as in :class:`Newton`.
     """
 

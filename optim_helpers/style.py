@@ -25,7 +25,8 @@ DPI = 96  # CSS pixels per inch: at this resolution a figure shown at its own si
 WIDTH = 7.0  # inches: the book's text column is about 690 px wide; no figure is wider, so none is scaled down
 
 # One colour per optimizer, in every chapter and explorer. The first six, from Okabe & Ito's palette
-# ("Color Universal Design", 2008), are drawn solid; the optimizers after Adam, from Tol's palettes, dashed.
+# ("Color Universal Design", 2008), are drawn solid; the optimizers after Adam, from Tol's palettes, dashed; the
+# curvature methods, also Tol's, dash-dotted.
 # Readers with any of the three colour-vision deficiencies can tell the colours of each group apart.
 COLORS = {
     "GD": "#0072B2",  # blue: plain gradient descent
@@ -40,8 +41,12 @@ COLORS = {
     "Lion": "#117733",  # green
     "Muon": "#000000",  # black
     "Schedule-free": "#88CCEE",  # cyan
+    "Newton": "#CC6677",  # rose
+    "Saddle-free Newton": "#661100",  # brown
+    "Gauss-Newton": "#004488",  # dark blue
+    "L-BFGS": "#33BBEE",  # cyan blue
 }
-LINESTYLES = {name: "-" if i < 6 else "--" for i, name in enumerate(COLORS)}
+LINESTYLES = {name: "-" if i < 6 else "--" if i < 12 else "-." for i, name in enumerate(COLORS)}
 REFERENCE = "0.35"  # reference lines (y = 1, a bound, a level set): dark grey, drawn behind the data
 
 # White at the lowest loss to light grey at the highest: every colour of COLORS reads on it.

@@ -30,8 +30,8 @@ def test_the_config_names_one_repository_and_every_launch_button():
     assert CONFIG["html"]["use_repository_button"] and CONFIG["html"]["use_download_button"]
 
 
-def test_there_are_nine_chapters():
-    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 10)]
+def test_there_are_eleven_chapters():
+    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 12)]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS + ASSIGNMENTS, ids=lambda p: p.stem)

@@ -14,32 +14,34 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 # The first torch release documenting each name the package uses (torch.func and the optimizer step hooks came with
-# 2.0; meshgrid's indexing=, NAdam and RAdam with 1.10; the rest are older). Names reached through an alias
-# (F.cross_entropy, dist.all_reduce, nn.Linear) are covered by their module's entry: those modules have been stable
-# since 1.x.
+# 2.0; meshgrid's indexing=, NAdam and RAdam with 1.10; torch.linalg's names with 1.8 to 1.13; the rest are older).
+# Names reached through an alias (F.cross_entropy, dist.all_reduce, nn.Linear) are covered by their module's entry:
+# those modules have been stable since 1.x.
 TORCH_NAMES = {
-    "2.0": ["torch.func.functional_call", "torch.func.grad", "torch.func.vmap", "torch.optim.optimizer",
-            "torch.optim.Optimizer.profile_hook_step"],
+    "2.0": ["torch.func.functional_call", "torch.func.grad", "torch.func.hessian", "torch.func.vmap",
+            "torch.optim.optimizer", "torch.optim.Optimizer.profile_hook_step"],
+    "1.13": ["torch.linalg.LinAlgError"],
     "1.12": ["torch.backends.mps.is_available"],
     "1.10": ["torch.meshgrid", "torch.optim.NAdam", "torch.optim.RAdam"],
-    "1.9": ["torch.linalg.lstsq"],
-    "1.8": ["torch.broadcast_shapes"],
+    "1.9": ["torch.linalg.lstsq", "torch.linalg.vector_norm"],
+    "1.8": ["torch.broadcast_shapes", "torch.linalg.eigh"],
     "1.6": ["torch.view_as_real", "torch.searchsorted", "torch.logaddexp", "torch.utils.data.RandomSampler"],
     "1.5": ["torch.autograd.functional.hessian"],
     "1.2": ["torch.optim.AdamW"],
-    "1.0": ["torch.Generator", "torch.Tensor", "torch.abs", "torch.arange", "torch.as_tensor", "torch.autograd.grad",
-            "torch.autograd.profiler._is_profiler_enabled", "torch.baddbmm", "torch.cat", "torch.cuda.current_device",
-            "torch.cuda.device_count", "torch.cuda.is_available", "torch.device", "torch.distributed", "torch.einsum",
-            "torch.empty", "torch.enable_grad", "torch.equal", "torch.float32", "torch.float64", "torch.full_like",
-            "torch.isfinite", "torch.linspace", "torch.log_softmax", "torch.long", "torch.manual_seed",
-            "torch.multiprocessing", "torch.nn.Parameter", "torch.nn.functional", "torch.nn.parallel", "torch.no_grad",
-            "torch.ones_like", "torch.optim", "torch.optim.Adagrad", "torch.optim.Adam", "torch.optim.Optimizer",
+    "1.0": ["torch.Generator", "torch.Tensor", "torch.abs", "torch.addmm", "torch.arange", "torch.as_tensor",
+            "torch.autograd.grad", "torch.autograd.profiler._is_profiler_enabled", "torch.baddbmm", "torch.cat",
+            "torch.cuda.current_device", "torch.cuda.device_count", "torch.cuda.is_available", "torch.device",
+            "torch.distributed", "torch.einsum", "torch.empty", "torch.enable_grad", "torch.equal", "torch.eye",
+            "torch.finfo", "torch.float32", "torch.float64", "torch.full_like", "torch.isfinite", "torch.linspace",
+            "torch.log_softmax", "torch.long", "torch.manual_seed", "torch.multiprocessing", "torch.nn.Parameter",
+            "torch.nn.functional", "torch.nn.parallel", "torch.no_grad", "torch.ones_like", "torch.optim",
+            "torch.optim.Adagrad", "torch.optim.Adam", "torch.optim.LBFGS", "torch.optim.Optimizer",
             "torch.optim.RMSprop", "torch.optim.SGD", "torch.optim.lr_scheduler",
             "torch.optim.lr_scheduler.ReduceLROnPlateau", "torch.rand", "torch.randint", "torch.randn",
             "torch.random.fork_rng", "torch.randperm", "torch.set_num_threads", "torch.sigmoid", "torch.softmax",
             "torch.split", "torch.stack", "torch.tanh", "torch.tensor", "torch.utils.data.BatchSampler",
-            "torch.utils.data.DataLoader", "torch.utils.data.Dataset", "torch.utils.data.TensorDataset",
-            "torch.where", "torch.zeros", "torch.zeros_like"],
+            "torch.utils.data.DataLoader", "torch.utils.data.Dataset", "torch.utils.data.TensorDataset", "torch.where",
+            "torch.zeros", "torch.zeros_like"],
 }
 
 

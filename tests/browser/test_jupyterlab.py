@@ -2,7 +2,7 @@
 Run All finishes without an error; every explorer slider, moved with the arrow keys, changes the image; after
 save, kernel shutdown and reopening, every explorer still shows its figure.
 
-``make test`` runs the chapters in ``LAB_CHAPTERS`` (default: a short subset); ``make lab-test`` runs all nine.
+``make test`` runs the chapters in ``LAB_CHAPTERS`` (default: a short subset); ``make lab-test`` runs all eleven.
 Screenshots and the key-press-to-image latencies go to ``_build/screenshots/``.
 """
 
@@ -21,7 +21,7 @@ import pytest
 from ._book import ROOT, SCREENSHOTS
 
 TOKEN = "optim-book-test"
-DEFAULT_CHAPTERS = "01,04,06,08"
+DEFAULT_CHAPTERS = "01,04,06,08,10,11"
 CHAPTERS = [p for p in sorted((ROOT / "notebooks").glob("*.ipynb"))
             if os.environ.get("LAB_CHAPTERS", DEFAULT_CHAPTERS) == "all"
             or p.name[:2] in os.environ.get("LAB_CHAPTERS", DEFAULT_CHAPTERS).split(",")]
@@ -123,7 +123,7 @@ def _wait_idle(page, timeout):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_chapter_in_jupyterlab(browser, lab, path):
-    url, root = lab
+    url, _ = lab
     stem = f"jupyterlab-{path.stem}"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
