@@ -10,6 +10,9 @@ import torch
 from optim_helpers.curvature import Newton, SaddleFreeNewton, gradient_and_hessian, newton_curves, newton_direction
 from optim_helpers.surfaces import double_well, rosenbrock
 
+# torch.func's forward mode loads its decompositions with torch.jit.script on first use, which warns in torch 2.13
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+
 DT = torch.float64
 
 
