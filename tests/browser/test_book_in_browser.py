@@ -157,4 +157,4 @@ def test_screenshot(browser, book_url, path):
 def test_every_toc_page_was_built():
     missing = [p for p in book_pages() if not (HTML / p).is_file()]
     assert missing == []
-    assert sum(p.startswith("notebooks/") for p in book_pages()) == 9
+    assert sum(p.startswith("notebooks/") for p in book_pages()) == 11
