@@ -26,7 +26,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .plotting import path_label, plot_contourf, surface_grid
-from .style import COLORS, DPI, START, WIDTH
+from .style import COLORS, DPI, LINESTYLES, START, WIDTH
 from .surfaces import pathological_loss
 from .trajectories import train_curves
 
@@ -221,14 +221,14 @@ class Explorer:
         return bundle
 
 
-def _color_of(optim, fixed, label, sliders):
-    """The house colour of an explorer's optimizer: by its label, else by its class (GD with momentum apart)."""
-    if label in COLORS:
-        return COLORS[label]
-    name = optim.__name__
-    if name == "GD" and (fixed.get("momentum", 0.0) != 0.0 or ("momentum" in sliders and "momentum" not in fixed)):
+def _style_of(optim, fixed, label, sliders):
+    """The house colour and line style of an explorer's optimizer: by its label, else by its class (GD with
+    momentum apart); black and solid for an optimizer the house style does not know."""
+    name = label if label in COLORS else optim.__name__
+    momentum = fixed.get("momentum", 0.0) != 0.0 or ("momentum" in sliders and "momentum" not in fixed)
+    if label not in COLORS and name == "GD" and momentum:
         name = "GD + momentum"
-    return COLORS.get(name, "black")
+    return COLORS.get(name, "black"), LINESTYLES.get(name, "-")
 
 
 def _optimizer_args(optim, values):
@@ -254,7 +254,7 @@ def trajectory_explorer(
     Args:
         optimizers: ``[(optim_class, fixed_params), ...]`` or ``[(optim_class, fixed_params, label), ...]``
             compared side by side, e.g. ``[(GD, {"momentum": 0.0}, "GD"), (GD, {}, "GD + momentum")]``.
-            Each is drawn in its optimizer's colour of :data:`optim_helpers.style.COLORS`.
+            Each is drawn in its optimizer's colour and line style of :data:`optim_helpers.style.COLORS`.
         sliders: ``{name: values}``. A name that is a constructor argument of an optimizer (``lr``,
             ``momentum``, ``beta``, ``beta1``, ...) is passed to it, unless that optimizer fixes it in
             ``fixed_params``; ``start`` (a pair) or ``w0``, ``w1`` move the start; ``num_steps`` sets
@@ -279,12 +279,12 @@ def trajectory_explorer(
     empty = np.full((1, 3), np.nan)
     path_lines, loss_lines = [], []
     for optim, fixed, label in optimizers:
-        color = _color_of(optim, fixed, label, sliders)
+        color, linestyle = _style_of(optim, fixed, label, sliders)
         # thin and slightly transparent: a path that bounces across a valley shows its extent, not a block
         plot_contourf(ax_path, loss_fn, empty, color, x_min=x_min, x_max=x_max, y_min=y_min, y_max=y_max, N=N,
-                      markersize=1.5, linewidth=0.8, alpha=0.8)
+                      markersize=1.5, linewidth=0.8, alpha=0.8, linestyle=linestyle)
         path_lines.append(ax_path.lines[-1])
-        (line,) = ax_loss.plot([], [], color=color, label=label, linewidth=1.0, alpha=0.9)
+        (line,) = ax_loss.plot([], [], color=color, linestyle=linestyle, label=label, linewidth=1.0, alpha=0.9)
         loss_lines.append(line)
     (start_marker,) = ax_path.plot([], [], gid="start", **START)
     ax_path.set_xlim(x_min, x_max)

@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 
 from matplotlib.contour import ContourSet  # noqa: E402
 
-from optim_helpers import GD, Adam, pathological_loss, train_curve  # noqa: E402
+from optim_helpers import GD, Adam, Lion, pathological_loss, train_curve  # noqa: E402
 from optim_helpers.style import COLORS  # noqa: E402
 from optim_helpers.widgets import Explorer, trajectory_explorer  # noqa: E402
 
@@ -171,6 +171,12 @@ def test_fixed_parameters_win_over_sliders_and_labels_can_be_given():
         COLORS["GD"], COLORS["GD + momentum"]]
     adam = trajectory_explorer([(GD, {}), (Adam, {"lr": 0.3})], {"lr": [0.1]}, num_steps=5, N=20)
     assert [line.get_color() for line in adam.fig.axes[1].lines] == [COLORS["GD"], COLORS["Adam"]]
+    # the optimizers after Adam are dashed, on the contours and on the loss axes
+    lion = trajectory_explorer([(Adam, {}), (Lion, {})], {"lr": [0.1]}, num_steps=5, N=20)
+    for ax in lion.fig.axes[:2]:
+        paths = [line for line in ax.lines if line.get_gid() is None]
+        assert [(line.get_color(), line.get_linestyle()) for line in paths] == [
+            (COLORS["Adam"], "-"), (COLORS["Lion"], "--")]
 
 
 def test_loss_axis_tops_at_the_window_highest_loss_or_at_loss_max():
